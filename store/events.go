@@ -1,0 +1,91 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"time"
+)
+
+// Event is one entry of a statement's history, or a decision about a message
+// that made no statement (a rejected submission). Data holds details for the
+// mails the event causes (JSON object).
+type Event struct {
+	ID          int64
+	StatementID int64 // 0: none
+	MessageID   int64 // 0: none
+	At          time.Time
+	Type        string
+	By          string
+	Text        string
+	Data        json.RawMessage
+}
+
+// Event types written by liaisond.
+const (
+	EventSubmitted      = "submitted"
+	EventRejected       = "rejected"
+	EventDeadlinePast   = "deadline-past"
+	EventDeliveryFailed = "delivery-failed"
+	EventReplied        = "replied"
+)
+
+// InsertEvent appends an event and sets ev.ID.
+func (t *Tx) InsertEvent(ev *Event) error {
+	data := ev.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	res, err := t.exec(`INSERT INTO events (statement_id, message_id, at, type, by, text, data) VALUES (?,?,?,?,?,?,?)`,
+		nullID(ev.StatementID), nullID(ev.MessageID), fmtTime(ev.At), ev.Type, ev.By, ev.Text, string(data))
+	if err != nil {
+		return err
+	}
+	ev.ID, err = res.LastInsertId()
+	return err
+}
+
+// Events returns a statement's history, oldest first.
+func (t *Tx) Events(statementID int64) ([]Event, error) {
+	rows, err := t.query(`SELECT id, coalesce(statement_id,0), coalesce(message_id,0), at, type, by, text, data FROM events
+		WHERE statement_id = ? ORDER BY id`, statementID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var evs []Event
+	for rows.Next() {
+		var ev Event
+		var at, data string
+		if err := rows.Scan(&ev.ID, &ev.StatementID, &ev.MessageID, &at, &ev.Type, &ev.By, &ev.Text, &data); err != nil {
+			return nil, err
+		}
+		ev.At = parseTime(at)
+		ev.Data = json.RawMessage(data)
+		evs = append(evs, ev)
+	}
+	return evs, rows.Err()
+}
+
+// MessageEvents returns the events recorded for a message, oldest first.
+func (t *Tx) MessageEvents(messageID int64) ([]Event, error) {
+	rows, err := t.query(`SELECT id, coalesce(statement_id,0), coalesce(message_id,0), at, type, by, text, data FROM events
+		WHERE message_id = ? ORDER BY id`, messageID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var evs []Event
+	for rows.Next() {
+		var ev Event
+		var at, data string
+		if err := rows.Scan(&ev.ID, &ev.StatementID, &ev.MessageID, &at, &ev.Type, &ev.By, &ev.Text, &data); err != nil {
+			return nil, err
+		}
+		ev.At = parseTime(at)
+		ev.Data = json.RawMessage(data)
+		evs = append(evs, ev)
+	}
+	return evs, rows.Err()
+}
+
+var _ = sql.ErrNoRows

@@ -1,0 +1,130 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Message is one received mail, kept byte for byte.
+type Message struct {
+	ID         int64
+	ReceivedAt time.Time
+	Source     string   // smtp, lmtp, imap, pipe
+	MailFrom   string   // envelope sender
+	RcptTo     []string // envelope recipients
+	MessageID  string   // Message-ID header without brackets
+	Identity   string   // equal for re-deliveries of the same message
+	SHA256     string   // of Raw, hex
+	Raw        []byte
+	Class      string
+	State      string
+	Error      string
+}
+
+// Message states.
+const (
+	MessageReceived  = "received"  // stored, not yet processed
+	MessageProcessed = "processed" // applied
+	MessageRejected  = "rejected"  // a submission with problems; the sender was told
+	MessageIgnored   = "ignored"   // automatic mail, loops: kept, never answered
+	MessageHeld      = "held"      // kept for a later step (e.g. a command before commands are handled)
+	MessageFailed    = "failed"    // processing failed permanently; the error says why
+)
+
+// InsertMessage stores a received message. When a message with the same
+// identity is already stored it returns that message's id and dup=true and
+// stores nothing (DESIGN 5.1: a re-delivery changes nothing).
+func (t *Tx) InsertMessage(m *Message) (id int64, dup bool, err error) {
+	rcpt, _ := json.Marshal(nonNil(m.RcptTo))
+	state := m.State
+	if state == "" {
+		state = MessageReceived
+	}
+	res, err := t.exec(`INSERT INTO messages (received_at, source, mail_from, rcpt_to, message_id, identity, sha256, size, raw, class, state, error)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(identity) DO NOTHING`,
+		fmtTime(m.ReceivedAt), m.Source, m.MailFrom, string(rcpt), m.MessageID, m.Identity, m.SHA256, len(m.Raw), m.Raw, m.Class, state, m.Error)
+	if err != nil {
+		return 0, false, fmt.Errorf("store message: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		err := t.queryRow(`SELECT id FROM messages WHERE identity = ?`, m.Identity).Scan(&id)
+		if err != nil {
+			return 0, false, fmt.Errorf("find stored message: %w", err)
+		}
+		return id, true, nil
+	}
+	id, err = res.LastInsertId()
+	m.ID = id
+	return id, false, err
+}
+
+// SetMessageState records what became of a message.
+func (t *Tx) SetMessageState(id int64, class, state, errText string) error {
+	_, err := t.exec(`UPDATE messages SET class = ?, state = ?, error = ? WHERE id = ?`, class, state, errText, id)
+	return err
+}
+
+// Message returns one stored message with its raw bytes.
+func (t *Tx) Message(id int64) (*Message, error) {
+	var m Message
+	var at, rcpt string
+	err := t.queryRow(`SELECT id, received_at, source, mail_from, rcpt_to, message_id, identity, sha256, raw, class, state, error
+		FROM messages WHERE id = ?`, id).Scan(&m.ID, &at, &m.Source, &m.MailFrom, &rcpt, &m.MessageID, &m.Identity, &m.SHA256, &m.Raw, &m.Class, &m.State, &m.Error)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("message %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.ReceivedAt = parseTime(at)
+	json.Unmarshal([]byte(rcpt), &m.RcptTo)
+	return &m, nil
+}
+
+// MessagesInState lists the ids of messages in a state, oldest first: used
+// to finish the processing of messages stored before a crash.
+func (t *Tx) MessagesInState(state string, limit int) ([]int64, error) {
+	rows, err := t.query(`SELECT id FROM messages WHERE state = ? ORDER BY id LIMIT ?`, state, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// MessageCounts counts stored messages by state.
+func (t *Tx) MessageCounts() (map[string]int, error) {
+	rows, err := t.query(`SELECT state, count(*) FROM messages GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		counts[s] = n
+	}
+	return counts, rows.Err()
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,202 @@
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Outbox states.
+const (
+	OutboxQueued  = "queued"
+	OutboxSending = "sending" // an attempt is under way (or was, when the daemon died)
+	OutboxSent    = "sent"
+	OutboxFailed  = "failed" // permanently; the statement's history says why
+)
+
+// OutboxMail is one rendered mail for one envelope recipient.
+type OutboxMail struct {
+	ID           int64
+	StatementID  int64 // 0: none (e.g. the error reply to a rejected submission)
+	EventID      int64
+	Kind         string // notification, receipt, tickler, response, outgoing, error, confirm, approval, help, reassigned
+	EnvelopeFrom string
+	Rcpt         string   // the one envelope recipient
+	From         string   // header From, bare address
+	To           []string // header To, bare addresses
+	Cc           []string // header Cc, bare addresses
+	Subject      string
+	MessageID    string // without brackets
+	Raw          []byte
+	State        string
+	Attempts     int
+	NextAttempt  time.Time
+	LastError    string
+	CreatedAt    time.Time
+	SentAt       *time.Time
+}
+
+// InsertOutbox queues a mail and sets m.ID.
+func (t *Tx) InsertOutbox(m *OutboxMail) error {
+	to, _ := json.Marshal(nonNil(m.To))
+	cc, _ := json.Marshal(nonNil(m.Cc))
+	if m.State == "" {
+		m.State = OutboxQueued
+	}
+	if m.NextAttempt.IsZero() {
+		m.NextAttempt = m.CreatedAt
+	}
+	res, err := t.exec(`INSERT INTO outbox (statement_id, event_id, kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, message_id, raw,
+		state, attempts, next_attempt, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		nullID(m.StatementID), nullID(m.EventID), m.Kind, m.EnvelopeFrom, m.Rcpt, m.From, string(to), string(cc), m.Subject, m.MessageID, m.Raw,
+		m.State, m.Attempts, fmtTime(m.NextAttempt), fmtTime(m.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("queue mail: %w", err)
+	}
+	m.ID, err = res.LastInsertId()
+	return err
+}
+
+const outboxColumns = `id, coalesce(statement_id,0), coalesce(event_id,0), kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, message_id,
+	state, attempts, next_attempt, last_error, created_at, sent_at`
+
+func scanOutbox(sc interface{ Scan(...any) error }, withRaw bool) (*OutboxMail, error) {
+	var m OutboxMail
+	var to, cc, next, created string
+	var sent sql.NullString
+	dest := []any{&m.ID, &m.StatementID, &m.EventID, &m.Kind, &m.EnvelopeFrom, &m.Rcpt, &m.From, &to, &cc, &m.Subject, &m.MessageID,
+		&m.State, &m.Attempts, &next, &m.LastError, &created, &sent}
+	if withRaw {
+		dest = append(dest, &m.Raw)
+	}
+	if err := sc.Scan(dest...); err != nil {
+		return nil, err
+	}
+	json.Unmarshal([]byte(to), &m.To)
+	json.Unmarshal([]byte(cc), &m.Cc)
+	m.NextAttempt = parseTime(next)
+	m.CreatedAt = parseTime(created)
+	m.SentAt = parseTimePtr(sent)
+	return &m, nil
+}
+
+// OutboxFilter selects outbox rows.
+type OutboxFilter struct {
+	StatementID int64 // 0: any
+	States      []string
+	Limit       int
+}
+
+// Outbox lists outbox rows oldest first, without raw content.
+func (t *Tx) Outbox(f OutboxFilter) ([]*OutboxMail, error) {
+	q := `SELECT ` + outboxColumns + ` FROM outbox WHERE 1=1`
+	var args []any
+	if f.StatementID != 0 {
+		q += ` AND statement_id = ?`
+		args = append(args, f.StatementID)
+	}
+	if len(f.States) > 0 {
+		q += ` AND state IN (` + placeholders(len(f.States)) + `)`
+		for _, s := range f.States {
+			args = append(args, s)
+		}
+	}
+	q += ` ORDER BY id`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := t.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*OutboxMail
+	for rows.Next() {
+		m, err := scanOutbox(rows, false)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, m)
+	}
+	return list, rows.Err()
+}
+
+// DueOutbox returns up to limit queued mails whose next attempt is due, with
+// their raw content, oldest first.
+func (t *Tx) DueOutbox(now time.Time, limit int) ([]*OutboxMail, error) {
+	rows, err := t.query(`SELECT `+outboxColumns+`, raw FROM outbox WHERE state = ? AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`,
+		OutboxQueued, fmtTime(now), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*OutboxMail
+	for rows.Next() {
+		m, err := scanOutbox(rows, true)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, m)
+	}
+	return list, rows.Err()
+}
+
+// NextOutboxAttempt returns when the earliest queued mail is due, or false
+// when nothing is queued.
+func (t *Tx) NextOutboxAttempt() (time.Time, bool, error) {
+	var next sql.NullString
+	err := t.queryRow(`SELECT min(next_attempt) FROM outbox WHERE state = ?`, OutboxQueued).Scan(&next)
+	if err != nil || !next.Valid {
+		return time.Time{}, false, err
+	}
+	return parseTime(next.String), true, nil
+}
+
+// OutboxMail returns one outbox row with its raw content.
+func (t *Tx) OutboxMail(id int64) (*OutboxMail, error) {
+	m, err := scanOutbox(t.queryRow(`SELECT `+outboxColumns+`, raw FROM outbox WHERE id = ?`, id), true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("outbox %d: %w", id, ErrNotFound)
+	}
+	return m, err
+}
+
+// MarkSending records that an attempt starts, before the mail goes out, so
+// that a crash during delivery is visible afterwards.
+func (t *Tx) MarkSending(id int64, now time.Time) error {
+	_, err := t.exec(`UPDATE outbox SET state = ?, attempts = attempts + 1, next_attempt = ? WHERE id = ?`, OutboxSending, fmtTime(now), id)
+	return err
+}
+
+// MarkSent records a delivery.
+func (t *Tx) MarkSent(id int64, now time.Time) error {
+	_, err := t.exec(`UPDATE outbox SET state = ?, sent_at = ?, last_error = '' WHERE id = ?`, OutboxSent, fmtTime(now), id)
+	return err
+}
+
+// MarkRetry records a temporary failure and when to try again.
+func (t *Tx) MarkRetry(id int64, next time.Time, reason string) error {
+	_, err := t.exec(`UPDATE outbox SET state = ?, next_attempt = ?, last_error = ? WHERE id = ?`, OutboxQueued, fmtTime(next), reason, id)
+	return err
+}
+
+// MarkFailed records a permanent failure.
+func (t *Tx) MarkFailed(id int64, reason string) error {
+	_, err := t.exec(`UPDATE outbox SET state = ?, last_error = ? WHERE id = ?`, OutboxFailed, reason, id)
+	return err
+}
+
+// RequeueSending puts back mails left in state sending by a crash.
+// A delivery may have happened; the SMTP server sees the same Message-ID
+// again, which is the best a client can do without a transaction log on the
+// server side.
+func (t *Tx) RequeueSending(now time.Time) (int64, error) {
+	res, err := t.exec(`UPDATE outbox SET state = ?, next_attempt = ?, last_error = 'interrupted: the daemon stopped during delivery' WHERE state = ?`,
+		OutboxQueued, fmtTime(now), OutboxSending)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

@@ -1,0 +1,387 @@
+package store
+
+import (
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Statement directions and states.
+const (
+	Incoming = "incoming"
+	Outgoing = "outgoing"
+
+	StateOpen    = "open"
+	StateClosed  = "closed"
+	StatePending = "pending" // an outgoing statement waiting for confirmation or approval
+	StateHeld    = "held"    // over the submission rate: kept, not notified
+)
+
+// BodyRef names a body as the statement addressed it: ID is the directory
+// id, "" for a body the directory does not know.
+type BodyRef struct {
+	ID   string
+	Name string
+}
+
+// Contact is a person named in a statement; Addr is a bare lowercased addr-spec.
+type Contact struct {
+	Name string
+	Addr string
+}
+
+// Field is an envelope field kept as written.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Attachment is one attached file. Data is set when inserting and when
+// read with Tx.AttachmentData; listings leave it nil.
+type Attachment struct {
+	Pos         int
+	Name        string
+	ContentType string
+	Size        int64
+	SHA256      string
+	Data        []byte
+}
+
+// Relation links two statements; Relation is read from this statement's side
+// ("replies-to" or its inverse "replied-by").
+type Relation struct {
+	Ref      int64
+	Relation string
+}
+
+// Statement is one liaison statement with everything stored about it.
+type Statement struct {
+	ID                int64
+	MessageID         int64 // the stored message that submitted it
+	Direction         string
+	State             string
+	From              BodyRef
+	To                []BodyRef
+	Title             string
+	Purpose           string
+	Deadline          string // YYYY-MM-DD or ""
+	Submitter         string
+	ResponseContacts  []Contact
+	TechnicalContacts []Contact
+	Cc                []Contact
+	Assignee          string
+	ReceivedAt        time.Time
+	RepliedAt         *time.Time
+	ClosedAt          *time.Time
+	Body              string
+	URLs              []string
+	Other             []Field
+	ThreadID          string
+	StatusLine        string
+	Attachments       []Attachment
+	Related           []Relation
+	Events            []Event
+}
+
+// Ref is the statement's reference, "LS-42".
+func (s *Statement) Ref() string { return fmt.Sprintf("LS-%d", s.ID) }
+
+// InsertStatement stores a new statement with its addressed bodies,
+// contacts, fields and attachments (whose content goes to the blob table,
+// once per distinct content). It sets st.ID.
+func (t *Tx) InsertStatement(st *Statement) error {
+	res, err := t.exec(`INSERT INTO statements (message_id, direction, state, from_body, from_name, title, purpose, deadline,
+		submitter, assignee, received_at, replied_at, closed_at, body, thread_id, status_line)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		nullID(st.MessageID), st.Direction, st.State, st.From.ID, st.From.Name, st.Title, st.Purpose, st.Deadline,
+		st.Submitter, st.Assignee, fmtTime(st.ReceivedAt), fmtTimePtr(st.RepliedAt), fmtTimePtr(st.ClosedAt), st.Body, st.ThreadID, st.StatusLine)
+	if err != nil {
+		return fmt.Errorf("insert statement: %w", err)
+	}
+	if st.ID, err = res.LastInsertId(); err != nil {
+		return err
+	}
+	for i, b := range st.To {
+		if _, err := t.exec(`INSERT INTO statement_to (statement_id, pos, body_id, name) VALUES (?,?,?,?)`, st.ID, i+1, b.ID, b.Name); err != nil {
+			return fmt.Errorf("insert addressee: %w", err)
+		}
+	}
+	for _, group := range []struct {
+		role string
+		cs   []Contact
+	}{{"response", st.ResponseContacts}, {"technical", st.TechnicalContacts}, {"cc", st.Cc}} {
+		for i, c := range group.cs {
+			if _, err := t.exec(`INSERT INTO contacts (statement_id, role, pos, name, addr) VALUES (?,?,?,?,?)`, st.ID, group.role, i+1, c.Name, c.Addr); err != nil {
+				return fmt.Errorf("insert contact: %w", err)
+			}
+		}
+	}
+	pos := 0
+	for _, u := range st.URLs {
+		pos++
+		if _, err := t.exec(`INSERT INTO fields (statement_id, pos, name, value) VALUES (?,?,?,?)`, st.ID, pos, "url", u); err != nil {
+			return err
+		}
+	}
+	for _, f := range st.Other {
+		pos++
+		if _, err := t.exec(`INSERT INTO fields (statement_id, pos, name, value) VALUES (?,?,?,?)`, st.ID, pos, "other:"+f.Name, f.Value); err != nil {
+			return err
+		}
+	}
+	for i := range st.Attachments {
+		a := &st.Attachments[i]
+		a.Pos = i + 1
+		if err := t.putBlob(a); err != nil {
+			return err
+		}
+		if _, err := t.exec(`INSERT INTO attachments (statement_id, pos, name, content_type, size, sha256) VALUES (?,?,?,?,?,?)`,
+			st.ID, a.Pos, a.Name, a.ContentType, a.Size, a.SHA256); err != nil {
+			return fmt.Errorf("insert attachment: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t *Tx) putBlob(a *Attachment) error {
+	sum := sha256.Sum256(a.Data)
+	a.SHA256 = hex.EncodeToString(sum[:])
+	a.Size = int64(len(a.Data))
+	_, err := t.exec(`INSERT INTO blobs (sha256, size, data) VALUES (?,?,?) ON CONFLICT(sha256) DO NOTHING`, a.SHA256, a.Size, a.Data)
+	if err != nil {
+		return fmt.Errorf("store attachment content: %w", err)
+	}
+	return nil
+}
+
+// AttachmentData returns attachment pos (1-based) of a statement with its content.
+func (t *Tx) AttachmentData(statementID int64, pos int) (*Attachment, error) {
+	a := Attachment{Pos: pos}
+	err := t.queryRow(`SELECT a.name, a.content_type, a.size, a.sha256, b.data FROM attachments a JOIN blobs b ON b.sha256 = a.sha256
+		WHERE a.statement_id = ? AND a.pos = ?`, statementID, pos).Scan(&a.Name, &a.ContentType, &a.Size, &a.SHA256, &a.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("attachment %d of LS-%d: %w", pos, statementID, ErrNotFound)
+	}
+	return &a, err
+}
+
+// BlobCount counts distinct stored attachment contents.
+func (t *Tx) BlobCount() (int, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM blobs`).Scan(&n)
+	return n, err
+}
+
+const statementColumns = `id, coalesce(message_id, 0), direction, state, from_body, from_name, title, purpose, deadline, submitter, assignee,
+	received_at, replied_at, closed_at, body, thread_id, status_line`
+
+func scanStatement(sc interface{ Scan(...any) error }) (*Statement, error) {
+	var st Statement
+	var at string
+	var replied, closed sql.NullString
+	err := sc.Scan(&st.ID, &st.MessageID, &st.Direction, &st.State, &st.From.ID, &st.From.Name, &st.Title, &st.Purpose, &st.Deadline,
+		&st.Submitter, &st.Assignee, &at, &replied, &closed, &st.Body, &st.ThreadID, &st.StatusLine)
+	if err != nil {
+		return nil, err
+	}
+	st.ReceivedAt = parseTime(at)
+	st.RepliedAt = parseTimePtr(replied)
+	st.ClosedAt = parseTimePtr(closed)
+	return &st, nil
+}
+
+// Statement returns one statement with its contacts, fields, attachments
+// (without content), relations and events.
+func (t *Tx) Statement(id int64) (*Statement, error) {
+	st, err := scanStatement(t.queryRow(`SELECT `+statementColumns+` FROM statements WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("LS-%d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := t.fill([]*Statement{st}, true); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// ListFilter selects statements for Tx.Statements.
+type ListFilter struct {
+	States []string // empty: all
+	Limit  int      // 0: no limit
+}
+
+// Statements lists statements newest first, without body and events.
+func (t *Tx) Statements(f ListFilter) ([]*Statement, error) {
+	q := `SELECT ` + statementColumns + ` FROM statements`
+	var args []any
+	if len(f.States) > 0 {
+		q += ` WHERE state IN (` + placeholders(len(f.States)) + `)`
+		for _, s := range f.States {
+			args = append(args, s)
+		}
+	}
+	q += ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := t.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var list []*Statement
+	for rows.Next() {
+		st, err := scanStatement(rows)
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		st.Body = ""
+		list = append(list, st)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return list, t.fill(list, false)
+}
+
+// fill loads the child rows of statements. One query per table per
+// statement keeps this simple; listings are paged.
+func (t *Tx) fill(list []*Statement, withEvents bool) error {
+	for _, st := range list {
+		rows, err := t.query(`SELECT body_id, name FROM statement_to WHERE statement_id = ? ORDER BY pos`, st.ID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var b BodyRef
+			if err := rows.Scan(&b.ID, &b.Name); err != nil {
+				rows.Close()
+				return err
+			}
+			st.To = append(st.To, b)
+		}
+		rows.Close()
+
+		rows, err = t.query(`SELECT role, name, addr FROM contacts WHERE statement_id = ? ORDER BY role, pos`, st.ID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var role string
+			var c Contact
+			if err := rows.Scan(&role, &c.Name, &c.Addr); err != nil {
+				rows.Close()
+				return err
+			}
+			switch role {
+			case "response":
+				st.ResponseContacts = append(st.ResponseContacts, c)
+			case "technical":
+				st.TechnicalContacts = append(st.TechnicalContacts, c)
+			case "cc":
+				st.Cc = append(st.Cc, c)
+			}
+		}
+		rows.Close()
+
+		rows, err = t.query(`SELECT name, value FROM fields WHERE statement_id = ? ORDER BY pos`, st.ID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var name, value string
+			if err := rows.Scan(&name, &value); err != nil {
+				rows.Close()
+				return err
+			}
+			if name == "url" {
+				st.URLs = append(st.URLs, value)
+			} else if len(name) > 6 && name[:6] == "other:" {
+				st.Other = append(st.Other, Field{Name: name[6:], Value: value})
+			}
+		}
+		rows.Close()
+
+		rows, err = t.query(`SELECT pos, name, content_type, size, sha256 FROM attachments WHERE statement_id = ? ORDER BY pos`, st.ID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var a Attachment
+			if err := rows.Scan(&a.Pos, &a.Name, &a.ContentType, &a.Size, &a.SHA256); err != nil {
+				rows.Close()
+				return err
+			}
+			st.Attachments = append(st.Attachments, a)
+		}
+		rows.Close()
+
+		rows, err = t.query(`SELECT to_id, relation FROM relations WHERE from_id = ?
+			UNION ALL SELECT from_id, 'inverse:' || relation FROM relations WHERE to_id = ? ORDER BY 1`, st.ID, st.ID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var r Relation
+			if err := rows.Scan(&r.Ref, &r.Relation); err != nil {
+				rows.Close()
+				return err
+			}
+			r.Relation = inverseRelation(r.Relation)
+			st.Related = append(st.Related, r)
+		}
+		rows.Close()
+
+		if withEvents {
+			evs, err := t.Events(st.ID)
+			if err != nil {
+				return err
+			}
+			st.Events = evs
+		}
+	}
+	return nil
+}
+
+// Relations as stored (from_id relation to_id) and as read from the other side.
+const (
+	RelRepliesTo = "replies-to"
+	RelRepliedBy = "replied-by"
+)
+
+func inverseRelation(r string) string {
+	switch r {
+	case "inverse:" + RelRepliesTo:
+		return RelRepliedBy
+	}
+	if len(r) > 8 && r[:8] == "inverse:" {
+		return r[8:] + "-of"
+	}
+	return r
+}
+
+// AddRelation records that statement from <relation> statement to.
+func (t *Tx) AddRelation(from, to int64, relation string) error {
+	_, err := t.exec(`INSERT INTO relations (from_id, to_id, relation) VALUES (?,?,?) ON CONFLICT DO NOTHING`, from, to, relation)
+	return err
+}
+
+// StatementExists reports whether LS-id exists.
+func (t *Tx) StatementExists(id int64) (bool, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM statements WHERE id = ?`, id).Scan(&n)
+	return n > 0, err
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}

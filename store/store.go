@@ -1,0 +1,214 @@
+// Package store keeps liaisond's data in SQLite: raw messages, statements,
+// contacts, attachments, events, relations and the outbox. It knows SQL and
+// the data model, nothing of mail or HTTP.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNotFound is returned when a statement, message or outbox row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrTemporary marks a failure that may go away by itself (a busy or full
+// database, a cancelled context): the caller should ask the sender to retry
+// (SMTP 451, exit 75) instead of giving up.
+var ErrTemporary = errors.New("temporary failure")
+
+// Store is the SQLite database. All writes go through one connection
+// (SQLite has one writer; a queue in Go is cheaper than lock retries),
+// reads through a pool.
+type Store struct {
+	w *sql.DB
+	r *sql.DB
+}
+
+// Open opens (creating if needed) the database at path and applies the
+// pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	// synchronous=FULL: a message is on disk before we answer 250 (DESIGN 5.1).
+	// txlock=immediate: read-then-write transactions take the write lock up front,
+	// so they wait on busy_timeout instead of failing with "database is locked".
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_foreign_keys", "on")
+	q.Set("_synchronous", "FULL")
+	dsn := "file:" + path + "?" + q.Encode()
+	w, err := sql.Open("sqlite3", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite3", dsn+"&mode=ro&_query_only=1")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	s := &Store{w: w, r: r}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var version int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("read schema version: %w", classify(err))
+	}
+	if version > len(names) {
+		return fmt.Errorf("schema version %d is newer than this liaisond knows (%d): use a newer binary", version, len(names))
+	}
+	for i := version; i < len(names); i++ {
+		sqlText, err := migrations.ReadFile(names[i])
+		if err != nil {
+			return err
+		}
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return classify(err)
+		}
+		if _, err := tx.ExecContext(ctx, string(sqlText)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", names[i], err)
+		}
+		if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.Itoa(i+1)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", names[i], err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", names[i], classify(err))
+		}
+	}
+	return nil
+}
+
+// Tx is one transaction; its methods are the whole data model.
+type Tx struct {
+	tx  *sql.Tx
+	ctx context.Context
+}
+
+// Update runs fn in one write transaction, committed when fn returns nil.
+func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.run(ctx, s.w, fn)
+}
+
+// View runs fn in a read-only transaction.
+func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
+	return s.run(ctx, s.r, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(&Tx{tx: sqlTx, ctx: ctx}); err != nil {
+		sqlTx.Rollback()
+		return classify(err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", classify(err))
+	}
+	return nil
+}
+
+// classify marks the SQLite errors that a retry may cure as ErrTemporary.
+func classify(err error) error {
+	if err == nil || errors.Is(err, ErrTemporary) {
+		return err
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrBusy, sqlite3.ErrLocked, sqlite3.ErrFull, sqlite3.ErrIoErr, sqlite3.ErrCantOpen, sqlite3.ErrNomem:
+			return fmt.Errorf("%w: %w", ErrTemporary, err)
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrTemporary, err)
+	}
+	return err
+}
+
+func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+func (t *Tx) queryRow(query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(t.ctx, query, args...)
+}
+
+// Times are stored as RFC 3339 text in UTC, which sorts correctly as text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+func fmtTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+func fmtTimePtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return fmtTime(*t)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func parseTimePtr(ns sql.NullString) *time.Time {
+	if !ns.Valid || ns.String == "" {
+		return nil
+	}
+	t := parseTime(ns.String)
+	return &t
+}
+
+func isUniqueViolation(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
