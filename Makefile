@@ -1,0 +1,52 @@
+# liaisond: `make run` starts the daemon on its built-in default; `make test` runs every test.
+GO      ?= go
+BIN     := $(CURDIR)/.bin
+MAILPIT := $(BIN)/mailpit
+MAILPIT_VERSION := v1.33.1
+FUZZTIME ?= 8s
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run build test vet unit fuzz fuzz-short bench check tools clean
+
+run:
+	$(GO) run ./cmd/liaisond serve
+
+build:
+	$(GO) build -o liaisond ./cmd/liaisond
+
+# Every test: vet, unit and end-to-end tests (a real Mailpit SMTP server,
+# installed into .bin by the tools target), then a short run of every fuzz target.
+test: tools vet unit fuzz-short
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+
+unit:
+	$(GO) test -count=1 ./...
+
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+fuzz-short:
+	@for t in $$($(GO) test -list '^Fuzz' ./ingest | grep '^Fuzz'); do \
+		echo "fuzz $$t ($(FUZZTIME))"; \
+		$(GO) test ./ingest -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+fuzz:
+	$(MAKE) fuzz-short FUZZTIME=5m
+
+# Figures: SMTP ingest throughput and latency percentiles, peak RSS.
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/liaisond
+
+check:
+	$(GO) run ./cmd/liaisond check $(if $(CONFIG),-config $(CONFIG))
+
+tools: $(MAILPIT)
+
+$(MAILPIT):
+	@echo "installing Mailpit $(MAILPIT_VERSION) (a real SMTP sink for the end-to-end tests) into $(BIN)"
+	GOBIN=$(BIN) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+clean:
+	rm -rf liaisond liaisond-data

@@ -1,0 +1,426 @@
+// Package notify owns liaisond's outgoing mail: who gets what (DESIGN 5),
+// rendering from templates, personal reply tokens, and the outbox sender.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	gomail "github.com/emersion/go-message/mail"
+
+	"liaisond/directory"
+	"liaisond/store"
+	"liaisond/templates"
+	"liaisond/token"
+)
+
+// LoopHeader marks every mail liaisond sends; ingest recognizes it on input.
+const LoopHeader = "X-Liaisond-Loop"
+
+// Config is what outgoing mail needs to know about this installation.
+type Config struct {
+	Domain        string       // D of DESIGN 3
+	From          mail.Address // header From and envelope sender
+	PublicURL     string       // base of links to statement pages
+	TokenPrefix   string       // local part prefix of personal reply addresses ("ls")
+	CommandsLocal string       // local part of the commands address ("commands")
+	ReplyMargin   time.Duration
+}
+
+// Composer renders the mails an event causes into outbox rows, inside the
+// transaction that wrote the event, so a crash loses and repeats nothing.
+type Composer struct {
+	Config    Config
+	Keys      *token.Keys
+	Templates *templates.Set
+	Directory func() *directory.Directory // the current directory (reloaded on SIGHUP)
+	Now       func() time.Time
+}
+
+// Compose queues the mails caused by ev. Events that cause no mail are fine.
+func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) error {
+	switch ev.Type {
+	case store.EventSubmitted:
+		st, err := tx.Statement(ev.StatementID)
+		if err != nil {
+			return err
+		}
+		if st.Direction != store.Incoming || st.State != store.StateOpen {
+			return nil
+		}
+		var data SubmittedData
+		json.Unmarshal(ev.Data, &data)
+		if err := c.notification(tx, st, ev); err != nil {
+			return err
+		}
+		return c.receipt(tx, st, ev, data)
+	case store.EventRejected:
+		var data RejectedData
+		if err := json.Unmarshal(ev.Data, &data); err != nil {
+			return fmt.Errorf("event %d: %w", ev.ID, err)
+		}
+		return c.rejection(tx, ev, data)
+	}
+	return nil
+}
+
+// SubmittedData is the Data of a "submitted" event.
+type SubmittedData struct {
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// RejectedData is the Data of a "rejected" event: who to tell what.
+type RejectedData struct {
+	To        string   `json:"to"`         // where the error reply goes
+	Subject   string   `json:"subject"`    // of the rejected mail
+	MessageID string   `json:"message_id"` // of the rejected mail, to thread the answer
+	Rcpt      string   `json:"rcpt"`       // the address it was sent to
+	Problems  []string `json:"problems"`
+}
+
+// recipient is one address a mail goes to.
+type recipient struct {
+	name, addr string
+	list       bool // a mailing list: gets a copy without a token
+}
+
+func (r recipient) header() *gomail.Address { return &gomail.Address{Name: r.name, Address: r.addr} }
+
+// recipients collects addresses in order, each once.
+type recipients struct {
+	list []recipient
+	seen map[string]bool
+}
+
+func (rs *recipients) add(name, addr string, list bool) {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if addr == "" || rs.seen[addr] {
+		return
+	}
+	if rs.seen == nil {
+		rs.seen = map[string]bool{}
+	}
+	rs.seen[addr] = true
+	rs.list = append(rs.list, recipient{name: name, addr: addr, list: list})
+}
+
+func (rs *recipients) people(ps []directory.Person) {
+	for _, p := range ps {
+		rs.add(p.Name, p.Addr, false)
+	}
+}
+
+// NotificationRecipients returns To and Cc of the notification for a new
+// incoming statement (DESIGN 5, RFC 4053 3.1.1): the assignee; copied are the
+// technical contacts, the supervisors, the sending SDO's liaison managers,
+// the alias, the secretariat, every other leader of the addressed bodies,
+// and the statement's own Cc.
+func NotificationRecipients(dir *directory.Directory, st *store.Statement, withAlias bool) (to, cc []recipient) {
+	var all recipients
+	all.add(nameOf(dir, st.Assignee), st.Assignee, false)
+	for _, c := range st.TechnicalContacts {
+		all.add(c.Name, c.Addr, false)
+	}
+	var bodies []*directory.Body
+	for _, ref := range st.To {
+		if b := dir.Body(ref.ID); b != nil && b.IsIETF() {
+			bodies = append(bodies, b)
+		}
+	}
+	for _, b := range bodies {
+		all.people(dir.Supervisors(b))
+	}
+	if from := dir.Body(st.From.ID); from != nil {
+		all.people(from.LiaisonManagers)
+	}
+	if withAlias {
+		for _, b := range bodies {
+			if b.List != "" {
+				all.add(b.Name+" list", b.List, true)
+			}
+		}
+	}
+	all.add(dir.Secretariat.Name, dir.Secretariat.Addr, false)
+	for _, b := range bodies {
+		all.people(b.Leaders())
+	}
+	for _, c := range st.Cc {
+		all.add(c.Name, c.Addr, false)
+	}
+	return all.list[:1], all.list[1:]
+}
+
+func nameOf(dir *directory.Directory, addr string) string {
+	if strings.EqualFold(dir.Secretariat.Addr, addr) {
+		return dir.Secretariat.Name
+	}
+	for _, b := range dir.Bodies {
+		for _, group := range [][]directory.Person{b.Chairs, b.ADs, b.LiaisonManagers} {
+			for _, p := range group {
+				if strings.EqualFold(p.Addr, addr) {
+					return p.Name
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// mailData is what the mail templates see.
+type mailData struct {
+	Ref, Title, URL, PurposeText  string
+	FromName, ToNames, Submitter  string
+	Deadline, ReplyBy             string
+	DeadlinePast                  bool
+	Assignee                      string
+	ResponseContacts              []string
+	TechnicalContacts             []string
+	Attachments                   []attachmentLink
+	URLs                          []string
+	Body                          string
+	Warnings, Problems            []string
+	Recipient, ReplyAddress       string
+	To, MessageRef                string
+	Sender                        string
+}
+
+type attachmentLink struct{ Name, URL, Size string }
+
+var purposeText = map[string]string{
+	"information": "For Information", "comment": "For Comment", "action": "For Action", "response": "In Response",
+}
+
+func (c *Composer) statementData(st *store.Statement) mailData {
+	d := mailData{
+		Ref: st.Ref(), Title: st.Title, URL: c.statementURL(st.ID), PurposeText: purposeText[st.Purpose],
+		FromName: st.From.Name, Submitter: st.Submitter, Deadline: st.Deadline, Assignee: st.Assignee,
+		Body: st.Body, URLs: st.URLs, Sender: c.Config.From.Name,
+	}
+	if d.Sender == "" {
+		d.Sender = "Liaison Statement Manager"
+	}
+	var names []string
+	for _, b := range st.To {
+		names = append(names, b.Name)
+	}
+	d.ToNames = strings.Join(names, ", ")
+	if dl, err := time.Parse("2006-01-02", st.Deadline); err == nil {
+		d.DeadlinePast = dl.Before(st.ReceivedAt.Truncate(24 * time.Hour))
+		d.ReplyBy = dl.Add(-c.Config.ReplyMargin).Format("2006-01-02")
+	}
+	for _, ct := range st.ResponseContacts {
+		d.ResponseContacts = append(d.ResponseContacts, ct.Addr)
+	}
+	for _, ct := range st.TechnicalContacts {
+		d.TechnicalContacts = append(d.TechnicalContacts, ct.Addr)
+	}
+	for _, a := range st.Attachments {
+		d.Attachments = append(d.Attachments, attachmentLink{Name: a.Name, Size: humanSize(a.Size),
+			URL: fmt.Sprintf("%s/att/%d/%s", c.statementURL(st.ID), a.Pos, urlPathEscape(a.Name))})
+	}
+	return d
+}
+
+func (c *Composer) statementURL(id int64) string {
+	return fmt.Sprintf("%s/ls/%d", strings.TrimRight(c.Config.PublicURL, "/"), id)
+}
+
+func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Event) error {
+	to, cc := NotificationRecipients(c.Directory(), st, true)
+	return c.personalCopies(tx, "notification", "notification.txt", st, ev, to, cc, false)
+}
+
+func (c *Composer) receipt(tx *store.Tx, st *store.Statement, ev *store.Event, data SubmittedData) error {
+	var rs recipients
+	rs.add("", st.Submitter, false)
+	for _, ct := range st.ResponseContacts {
+		rs.add(ct.Name, ct.Addr, false)
+	}
+	return c.personalCopiesWith(tx, "receipt", "receipt.txt", st, ev, rs.list[:1], rs.list[1:], true, func(d *mailData) {
+		d.Warnings = data.Warnings
+	})
+}
+
+func (c *Composer) personalCopies(tx *store.Tx, kind, tmpl string, st *store.Statement, ev *store.Event, to, cc []recipient, answer bool) error {
+	return c.personalCopiesWith(tx, kind, tmpl, st, ev, to, cc, answer, nil)
+}
+
+// personalCopiesWith queues one copy per recipient: the same To and Cc
+// headers, each with its own Reply-To token and Message-ID (DESIGN 3).
+func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store.Statement, ev *store.Event, to, cc []recipient, answer bool, edit func(*mailData)) error {
+	all := append(append([]recipient{}, to...), cc...)
+	for _, r := range all {
+		d := c.statementData(st)
+		d.Recipient = r.addr
+		replyTo := ""
+		if !r.list {
+			replyTo = c.Keys.Address(c.Config.TokenPrefix, c.Config.Domain, st.ID, r.addr)
+			d.ReplyAddress = replyTo
+		}
+		if edit != nil {
+			edit(&d)
+		}
+		subject, body, err := c.Templates.Mail(tmpl, d)
+		if err != nil {
+			return err
+		}
+		if r.list {
+			// Replies from the list go to the commands address, where they
+			// are recorded as comments instead of looking like a submission.
+			replyTo = c.Config.CommandsLocal + "@" + c.Config.Domain
+		}
+		refs := []string{}
+		if st.ThreadID != "" {
+			refs = append(refs, st.ThreadID)
+		}
+		m := outgoing{kind: kind, rcpt: r.addr, to: to, cc: cc, replyTo: replyTo, subject: subject, body: body,
+			inReplyTo: st.ThreadID, references: refs, answer: answer}
+		if err := c.queue(tx, st.ID, ev.ID, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Composer) rejection(tx *store.Tx, ev *store.Event, data RejectedData) error {
+	if data.To == "" {
+		return nil
+	}
+	title := data.Subject
+	if title == "" {
+		title = "(no subject)"
+	}
+	d := mailData{Title: title, Problems: data.Problems, To: data.Rcpt, Sender: c.Config.From.Name,
+		MessageRef: fmt.Sprintf("message %d", ev.MessageID)}
+	if d.Sender == "" {
+		d.Sender = "Liaison Statement Manager"
+	}
+	subject, body, err := c.Templates.Mail("error.txt", d)
+	if err != nil {
+		return err
+	}
+	r := recipient{addr: strings.ToLower(data.To)}
+	var refs []string
+	if data.MessageID != "" {
+		refs = []string{data.MessageID}
+	}
+	return c.queue(tx, 0, ev.ID, outgoing{kind: "error", rcpt: r.addr, to: []recipient{r}, subject: subject, body: body,
+		inReplyTo: data.MessageID, references: refs, answer: true})
+}
+
+// outgoing is one mail before rendering to bytes.
+type outgoing struct {
+	kind, rcpt, replyTo, subject, body string
+	to, cc                             []recipient
+	inReplyTo                          string
+	references                         []string
+	answer                             bool // Auto-Submitted: auto-replied rather than auto-generated
+}
+
+func (c *Composer) queue(tx *store.Tx, statementID, eventID int64, m outgoing) error {
+	now := c.Now()
+	msgID := c.newMessageID(m.kind)
+	var h gomail.Header
+	h.SetDate(now)
+	h.SetAddressList("From", []*gomail.Address{{Name: c.Config.From.Name, Address: c.Config.From.Address}})
+	h.SetAddressList("To", headerAddrs(m.to))
+	if len(m.cc) > 0 {
+		h.SetAddressList("Cc", headerAddrs(m.cc))
+	}
+	if m.replyTo != "" {
+		h.SetAddressList("Reply-To", []*gomail.Address{{Address: m.replyTo}})
+	}
+	h.SetSubject(m.subject)
+	h.SetMessageID(msgID)
+	if m.inReplyTo != "" {
+		h.SetMsgIDList("In-Reply-To", []string{m.inReplyTo})
+	}
+	if len(m.references) > 0 {
+		h.SetMsgIDList("References", m.references)
+	}
+	// RFC 3834 5: mark every mail as automatic so that well-behaved
+	// responders do not answer it; our own loop marker catches the rest.
+	if m.answer {
+		h.Set("Auto-Submitted", "auto-replied")
+	} else {
+		h.Set("Auto-Submitted", "auto-generated")
+	}
+	h.Set(LoopHeader, c.Config.Domain)
+	h.Set("X-Auto-Response-Suppress", "All") // Exchange: no out-of-office replies to us
+	h.Set("MIME-Version", "1.0")
+	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
+	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	var buf bytes.Buffer
+	w, err := gomail.CreateSingleInlineWriter(&buf, h)
+	if err != nil {
+		return fmt.Errorf("render %s: %w", m.kind, err)
+	}
+	body := strings.ReplaceAll(m.body, "\r\n", "\n")
+	if _, err := w.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n"))); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	row := &store.OutboxMail{
+		StatementID: statementID, EventID: eventID, Kind: m.kind,
+		EnvelopeFrom: c.Config.From.Address, Rcpt: m.rcpt, From: strings.ToLower(c.Config.From.Address),
+		To: bareAddrs(m.to), Cc: bareAddrs(m.cc), Subject: m.subject, MessageID: msgID, Raw: buf.Bytes(), CreatedAt: now,
+	}
+	return tx.InsertOutbox(row)
+}
+
+func (c *Composer) newMessageID(kind string) string {
+	var b [12]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s.%s@%s", kind, hex.EncodeToString(b[:]), c.Config.Domain)
+}
+
+func headerAddrs(rs []recipient) []*gomail.Address {
+	out := make([]*gomail.Address, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.header())
+	}
+	return out
+}
+
+func bareAddrs(rs []recipient) []string {
+	out := make([]string, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, r.addr)
+	}
+	return out
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// urlPathEscape escapes a file name for one path segment.
+func urlPathEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("-._~", r):
+			b.WriteRune(r)
+		default:
+			for _, by := range []byte(string(r)) {
+				fmt.Fprintf(&b, "%%%02X", by)
+			}
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,67 @@
+package token
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestMakeVerify(t *testing.T) {
+	k := NewKeys(1, []byte("0123456789abcdef0123456789abcdef"))
+	tok := k.Make(42, "Alice@CCAMP.example")
+	if len(tok) != 16 || strings.ToLower(tok) != tok {
+		t.Fatalf("token %q: want 16 lowercase base32 chars", tok)
+	}
+	tests := []struct {
+		id   int64
+		addr string
+		tok  string
+		want bool
+	}{
+		{42, "alice@ccamp.example", tok, true},
+		{42, "ALICE@ccamp.example", strings.ToUpper(tok), true}, // case-insensitive on input
+		{43, "alice@ccamp.example", tok, false},
+		{42, "mallory@evil.example", tok, false},
+		{42, "alice@ccamp.example", tok[:15], false},
+		{42, "alice@ccamp.example", "!!!!", false},
+	}
+	for _, tt := range tests {
+		if got := k.Verify(tt.id, tt.addr, tt.tok); got != tt.want {
+			t.Errorf("Verify(%d, %q, %q) = %v, want %v", tt.id, tt.addr, tt.tok, got, tt.want)
+		}
+	}
+	addr := k.Address("ls", "liaison.example", 42, "alice@ccamp.example")
+	local, _, _ := strings.Cut(addr, "@")
+	id, tk, ok := ParseAddress("ls", local)
+	if !ok || id != 42 || !k.Verify(id, "alice@ccamp.example", tk) {
+		t.Errorf("ParseAddress(%q) = %d %q %v", local, id, tk, ok)
+	}
+	for _, bad := range []string{"ls", "ls+", "ls+x.y", "ls+42", "ls+42.", "other+42.abc", "ls+-1.abc"} {
+		if _, _, ok := ParseAddress("ls", bad); ok {
+			t.Errorf("ParseAddress(%q) accepted", bad)
+		}
+	}
+}
+
+func TestLoadOrCreate(t *testing.T) {
+	dir := t.TempDir()
+	k1, err := LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir + "/secret")
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", fi, err)
+	}
+	k2, err := LoadOrCreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k1.Make(1, "a@b") != k2.Make(1, "a@b") {
+		t.Error("reloaded key differs")
+	}
+	os.WriteFile(dir+"/secret", []byte("garbage\n"), 0o600)
+	if _, err := LoadOrCreate(dir); err == nil || !strings.Contains(err.Error(), "secret:1") {
+		t.Errorf("bad file: %v", err)
+	}
+}
