@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"liaisond/directory"
+	"liaisond/ingest"
+	"liaisond/notify"
+	"liaisond/store"
+	"liaisond/templates"
+	"liaisond/token"
+)
+
+// app is everything a command needs, wired from the configuration.
+type app struct {
+	cfg       *Config
+	log       *slog.Logger
+	now       func() time.Time
+	store     *store.Store
+	dir       atomic.Pointer[directory.Directory]
+	keys      *token.Keys
+	templates *templates.Set
+	composer  *notify.Composer
+	processor *ingest.Processor
+	sender    *notify.Sender
+	wake      chan struct{}
+}
+
+// commonFlags parses -config (and the command's own flags) and loads the config.
+func parseFlags(name string, args []string, stderr io.Writer, setup func(fs *flag.FlagSet)) (*Config, *flag.FlagSet, error) {
+	fs := flag.NewFlagSet("liaisond "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "configuration file (TOML); none: the built-in default")
+	if setup != nil {
+		setup(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return nil, nil, &exitError{code: exitConfigErr, err: fmt.Errorf("configuration:\n%w\n(run `liaisond check` to see every problem)", indentErr(err))}
+	}
+	return cfg, fs, nil
+}
+
+func indentErr(err error) error {
+	lines := strings.Split(err.Error(), "\n")
+	for i := range lines {
+		lines[i] = "  " + lines[i]
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}
+
+func newLogger(cfg *Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loadDirectory reads the configured directory, or the built-in demo.
+func loadDirectory(cfg *Config) (*directory.Directory, error) {
+	if cfg.Directory == "" {
+		return directory.Parse(directory.Demo, "(built-in demo directory)")
+	}
+	return directory.Load(cfg.resolve(cfg.Directory))
+}
+
+// openApp opens the data directory and wires the packages together.
+func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log, now: time.Now, wake: make(chan struct{}, 1)}
+	dataDir := cfg.resolve(cfg.DataDir)
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, exitf(exitTempFail, "data directory %s: %v", dataDir, err)
+	}
+	dir, err := loadDirectory(cfg)
+	if err != nil {
+		return nil, &exitError{code: exitConfigErr, err: fmt.Errorf("directory: %w", err)}
+	}
+	a.dir.Store(dir)
+	if a.templates, err = templates.Load(cfg.resolve(cfg.Templates)); err != nil {
+		return nil, &exitError{code: exitConfigErr, err: err}
+	}
+	if a.keys, err = token.LoadOrCreate(dataDir); err != nil {
+		return nil, exitf(exitConfigErr, "%v", err)
+	}
+	if a.store, err = store.Open(ctx, filepath.Join(dataDir, "liaisond.db")); err != nil {
+		code := exitTempFail
+		if !errors.Is(err, store.ErrTemporary) {
+			code = exitConfigErr
+		}
+		return nil, &exitError{code: code, err: err}
+	}
+	from, _ := mail.ParseAddress(cfg.Outbound.From)
+	a.composer = &notify.Composer{
+		Config: notify.Config{
+			Domain: cfg.Domain, From: *from, PublicURL: cfg.PublicURL,
+			TokenPrefix: cfg.Addresses.TokenPrefix, CommandsLocal: cfg.Addresses.Commands,
+			ReplyMargin: cfg.Outbound.ReplyMargin.Duration,
+		},
+		Keys: a.keys, Templates: a.templates, Directory: a.dir.Load, Now: a.clock,
+	}
+	a.processor = &ingest.Processor{
+		Config: ingest.Config{
+			Domain: cfg.Domain, StatementsLocal: cfg.Addresses.Statements,
+			CommandsLocal: cfg.Addresses.Commands, TokenPrefix: cfg.Addresses.TokenPrefix,
+		},
+		Store: a.store, Directory: a.dir.Load, Composer: a.composer, Log: log, Now: a.clock,
+		Queued: a.wakeSender,
+	}
+	transport, err := a.transport()
+	if err != nil {
+		a.store.Close()
+		return nil, err
+	}
+	a.sender = &notify.Sender{
+		Store: a.store, Transport: transport, Log: log, Now: a.clock, Wake: a.wake,
+		RetryMin: cfg.Outbound.RetryMin.Duration, RetryMax: cfg.Outbound.RetryMax.Duration,
+		GiveUpAfter: cfg.Outbound.GiveUpAfter.Duration,
+	}
+	return a, nil
+}
+
+func (a *app) clock() time.Time { return a.now() }
+
+func (a *app) wakeSender() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (a *app) transport() (notify.Transport, error) {
+	o := a.cfg.Outbound
+	if o.Smarthost == "" {
+		return &notify.FileTransport{Dir: filepath.Join(a.cfg.resolve(a.cfg.DataDir), "sent")}, nil
+	}
+	t := &notify.SMTPTransport{Addr: o.Smarthost, TLS: o.TLS, Username: o.Username, HeloName: a.cfg.Domain}
+	if o.PasswordFile != "" {
+		pw, err := os.ReadFile(a.cfg.resolve(o.PasswordFile))
+		if err != nil {
+			return nil, exitf(exitConfigErr, "outbound.password_file: %v", err)
+		}
+		t.Password = strings.TrimRight(string(pw), "\r\n")
+	}
+	return t, nil
+}
+
+func (a *app) close() {
+	a.store.Close()
+}
+
+// openStoreOnly opens the database for the read-only commands.
+func openStoreOnly(ctx context.Context, cfg *Config) (*store.Store, error) {
+	path := filepath.Join(cfg.resolve(cfg.DataDir), "liaisond.db")
+	if _, err := os.Stat(path); err != nil {
+		return nil, exitf(exitConfigErr, "no database at %s: start `liaisond serve` or run `liaisond ingest` first (or pass the right -config)", path)
+	}
+	s, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, exitf(exitTempFail, "%v", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// discardSink is a minimal SMTP server that accepts and drops mail: the
+// smarthost for benchmarks, so that only liaisond's own work is measured.
+func discardSink(b testing.TB) string {
+	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return discardSession{}, nil }))
+	s.Domain = "sink.example"
+	s.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go s.Serve(ln)
+	b.Cleanup(func() { s.Close() })
+	return ln.Addr().String()
+}
+
+type discardSession struct{}
+
+func (discardSession) Reset()                                 {}
+func (discardSession) Logout() error                          { return nil }
+func (discardSession) Mail(string, *smtp.MailOptions) error   { return nil }
+func (discardSession) Rcpt(string, *smtp.RcptOptions) error   { return nil }
+func (discardSession) Data(r io.Reader) error                 { _, err := io.Copy(io.Discard, r); return err }
+
+// benchSubmission is a ~50 KB statement with a PDF attachment; the PDF is
+// different in every message so that deduplication flatters nothing.
+func benchSubmission(i int) string {
+	pdf := make([]byte, 36*1024)
+	copy(pdf, "%PDF-1.4\n")
+	rand.Read(pdf[16:])
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: Rapporteur <rapp%d@itu.example>\r\nTo: statements@liaison.example\r\nSubject: Bench LS %d\r\n", i%50, i)
+	fmt.Fprintf(&b, "Message-ID: <bench-%d-%d@itu.example>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\n", i, time.Now().UnixNano())
+	b.WriteString("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n--xx\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
+	b.WriteString("From: ITU-T SG15\r\nTo: IETF CCAMP WG, MPLS WG\r\nTitle: Benchmark statement\r\nPurpose: For Action\r\nDeadline: 2027-01-31\r\n")
+	b.WriteString("Technical-Contact: expert@vendor.example\r\n\r\n")
+	for j := 0; j < 40; j++ {
+		b.WriteString("Dear colleagues, this paragraph stands for the text of a liaison statement of ordinary length.\r\n")
+	}
+	b.WriteString("--xx\r\nContent-Type: application/pdf; name=\"ls.pdf\"\r\nContent-Disposition: attachment; filename=\"ls.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+	enc := base64.StdEncoding.EncodeToString(pdf)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n--xx--\r\n")
+	return b.String()
+}
+
+// BenchmarkSMTPIngest submits 1,000 statements over SMTP from 4 clients to a
+// running `liaisond serve` and reports statements per second (each one
+// committed with its notification and receipt in the outbox before the 250),
+// the latency from the end of DATA to the 250 reply, and peak RSS.
+func BenchmarkSMTPIngest(b *testing.B) {
+	const total, clients = 1000, 4
+	msgs := make([]string, total)
+	size := 0
+	for i := range msgs {
+		msgs[i] = benchSubmission(i)
+		size += len(msgs[i])
+	}
+	for n := 0; n < b.N; n++ {
+		d := startDaemon(b, discardSink(b), "")
+		d.stderr = &syncBuffer{} // the log is not what is measured
+		lat := make([]time.Duration, total)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var firstErr error
+		next := make(chan int, total)
+		for i := range total {
+			next <- i
+		}
+		close(next)
+		start := time.Now()
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := smtp.Dial(d.smtpAddr)
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+					return
+				}
+				defer c.Close()
+				c.Hello("bench.example")
+				for i := range next {
+					err := func() error {
+						if err := c.Mail("rapp@itu.example", nil); err != nil {
+							return err
+						}
+						if err := c.Rcpt("statements@liaison.example", nil); err != nil {
+							return err
+						}
+						w, err := c.Data()
+						if err != nil {
+							return err
+						}
+						if _, err := io.Copy(w, strings.NewReader(msgs[i])); err != nil {
+							return err
+						}
+						t0 := time.Now()
+						err = w.Close() // the final dot; returns with the 250 after commit
+						lat[i] = time.Since(t0)
+						return err
+					}()
+					if err != nil {
+						mu.Lock()
+						firstErr = fmt.Errorf("message %d: %w", i, err)
+						mu.Unlock()
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		elapsed := time.Since(start)
+		if firstErr != nil {
+			b.Fatal(firstErr)
+		}
+		out, err := d.cli(b, "list", "-json")
+		if err != nil || strings.Count(out, `"ref": "LS-`) != total {
+			b.Fatalf("want %d statements stored: %v", total, err)
+		}
+		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+		p50, p99 := lat[total/2], lat[total*99/100]
+		rate := float64(total) / elapsed.Seconds()
+		rss := peakRSSMB()
+		b.ReportMetric(rate, "stmts/s")
+		b.ReportMetric(float64(p50.Microseconds())/1000, "p50-ms")
+		b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+		b.ReportMetric(rss, "peak-RSS-MB")
+		fmt.Printf("smtp ingest: %d statements of %.0f KB avg (PDF attached) from %d clients in %.2fs: %.0f statements/s; DATA-end to 250 (committed, mails queued): p50 %.1f ms, p99 %.1f ms; peak RSS %.0f MB\n",
+			total, float64(size)/total/1024, clients, elapsed.Seconds(), rate, float64(p50.Microseconds())/1000, float64(p99.Microseconds())/1000, rss)
+		d.stop(b)
+	}
+}
+
+// peakRSSMB reads the process's peak resident set size (VmHWM) from /proc.
+func peakRSSMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+var _ = bytes.MinRead

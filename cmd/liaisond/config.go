@@ -1,0 +1,250 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is the TOML configuration (DESIGN 9). Every key has a default;
+// example/liaisond.toml documents each one.
+type Config struct {
+	Domain    string `toml:"domain"`
+	DataDir   string `toml:"data_dir"`
+	PublicURL string `toml:"public_url"`
+	Directory string `toml:"directory"` // "" = the built-in demo directory
+	Templates string `toml:"templates"` // directory of template overrides, "" = built-in only
+	LogLevel  string `toml:"log_level"`
+	LogFormat string `toml:"log_format"`
+
+	Addresses struct {
+		Statements  string `toml:"statements"`
+		Commands    string `toml:"commands"`
+		TokenPrefix string `toml:"token_prefix"`
+	} `toml:"addresses"`
+
+	SMTP struct {
+		Listen          string   `toml:"listen"`
+		Hostname        string   `toml:"hostname"`
+		MaxMessageBytes int64    `toml:"max_message_bytes"`
+		MaxRecipients   int      `toml:"max_recipients"`
+		Timeout         Duration `toml:"timeout"`
+	} `toml:"smtp"`
+
+	HTTP struct {
+		Listen string `toml:"listen"`
+	} `toml:"http"`
+
+	Outbound struct {
+		Smarthost    string   `toml:"smarthost"`
+		TLS          string   `toml:"tls"`
+		Username     string   `toml:"username"`
+		PasswordFile string   `toml:"password_file"`
+		From         string   `toml:"from"`
+		RetryMin     Duration `toml:"retry_min"`
+		RetryMax     Duration `toml:"retry_max"`
+		GiveUpAfter  Duration `toml:"give_up_after"`
+		ReplyMargin  Duration `toml:"reply_margin"`
+	} `toml:"outbound"`
+
+	Trust struct {
+		AuthservID string `toml:"authserv_id"`
+	} `toml:"trust"`
+
+	// path is the file the config came from ("" for the embedded default);
+	// relative paths in it are relative to its directory.
+	path string
+}
+
+// Duration is a time.Duration written as "90s", "5m", "120h" in TOML.
+type Duration struct{ time.Duration }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration; write e.g. \"90s\", \"5m\" or \"120h\"", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+func defaultConfig() *Config {
+	c := &Config{
+		Domain:    "liaison.example",
+		DataDir:   "./liaisond-data",
+		PublicURL: "http://127.0.0.1:8080",
+		LogLevel:  "info",
+		LogFormat: "text",
+	}
+	c.Addresses.Statements = "statements"
+	c.Addresses.Commands = "commands"
+	c.Addresses.TokenPrefix = "ls"
+	c.SMTP.Listen = "127.0.0.1:2525"
+	c.SMTP.MaxMessageBytes = 25 << 20
+	c.SMTP.MaxRecipients = 50
+	c.SMTP.Timeout = Duration{5 * time.Minute}
+	c.HTTP.Listen = "127.0.0.1:8080"
+	c.Outbound.TLS = "starttls"
+	c.Outbound.RetryMin = Duration{time.Minute}
+	c.Outbound.RetryMax = Duration{2 * time.Hour}
+	c.Outbound.GiveUpAfter = Duration{5 * 24 * time.Hour}
+	c.Outbound.ReplyMargin = Duration{7 * 24 * time.Hour}
+	return c
+}
+
+// ConfigError is one problem in the configuration, with the file and key.
+type ConfigError struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *ConfigError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: %s: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// loadConfig reads path over the defaults ("" = defaults only) and checks
+// every value, returning all problems at once.
+func loadConfig(path string) (*Config, error) {
+	c := defaultConfig()
+	if path == "" {
+		c.Outbound.From = "Liaison Statement Manager <" + c.Addresses.Statements + "@" + c.Domain + ">"
+		return c, c.validate()
+	}
+	c.path = path
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &ConfigError{File: path, Msg: fmt.Sprintf("cannot read the configuration: %v", errors.Unwrap(err))}
+	}
+	md, err := toml.Decode(string(data), c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &ConfigError{File: path, Line: pe.Position.Line, Msg: pe.Message}
+		}
+		return nil, &ConfigError{File: path, Msg: err.Error()}
+	}
+	var errs []error
+	for _, k := range md.Undecoded() {
+		msg := "unknown key; see example/liaisond.toml for the keys there are"
+		if k[0] == "imap" {
+			msg = "IMAP polling is not available in this version; deliver by SMTP or pipe to `liaisond ingest`"
+		}
+		errs = append(errs, &ConfigError{File: path, Key: k.String(), Msg: msg})
+	}
+	if c.Outbound.From == "" {
+		c.Outbound.From = "Liaison Statement Manager <" + c.Addresses.Statements + "@" + c.Domain + ">"
+	}
+	if err := c.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return c, errors.Join(errs...)
+}
+
+func (c *Config) file() string {
+	if c.path == "" {
+		return "(built-in default config)"
+	}
+	return c.path
+}
+
+// resolve makes a path from the config relative to the config's directory.
+func (c *Config) resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.path == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.path), p)
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &ConfigError{File: c.file(), Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Domain == "" || strings.ContainsAny(c.Domain, "@ /") || !strings.Contains(c.Domain, ".") {
+		bad("domain", "%q is not a mail domain; write e.g. \"liaison.example.org\"", c.Domain)
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must name a directory for the database and sent mail")
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("public_url", "%q is not an http(s) URL; write e.g. \"https://liaison.example.org\"", c.PublicURL)
+	}
+	for key, v := range map[string]string{"addresses.statements": c.Addresses.Statements, "addresses.commands": c.Addresses.Commands, "addresses.token_prefix": c.Addresses.TokenPrefix} {
+		if v == "" || strings.ContainsAny(v, "@+. <>\"") {
+			bad(key, "%q is not a plain local part (letters, digits, - and _)", v)
+		}
+	}
+	if c.Addresses.Statements == c.Addresses.Commands {
+		bad("addresses.commands", "must differ from addresses.statements")
+	}
+	if c.SMTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.SMTP.Listen); err != nil {
+			bad("smtp.listen", "%q is not host:port; write e.g. \"127.0.0.1:2525\", or \"\" to disable", c.SMTP.Listen)
+		}
+	}
+	if c.SMTP.MaxMessageBytes < 1024 {
+		bad("smtp.max_message_bytes", "%d is too small; the default is 26214400 (25 MiB)", c.SMTP.MaxMessageBytes)
+	}
+	if c.SMTP.MaxRecipients < 1 {
+		bad("smtp.max_recipients", "must be at least 1")
+	}
+	if c.HTTP.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+			bad("http.listen", "%q is not host:port; write e.g. \"127.0.0.1:8080\", or \"\" to disable", c.HTTP.Listen)
+		}
+	}
+	if c.Outbound.Smarthost != "" {
+		if _, _, err := net.SplitHostPort(c.Outbound.Smarthost); err != nil {
+			bad("outbound.smarthost", "%q is not host:port; write e.g. \"smtp.example.org:587\", or \"\" to write mails as files", c.Outbound.Smarthost)
+		}
+	}
+	switch c.Outbound.TLS {
+	case "none", "starttls", "tls":
+	default:
+		bad("outbound.tls", "%q is not one of none, starttls, tls", c.Outbound.TLS)
+	}
+	if c.Outbound.Username != "" && c.Outbound.PasswordFile == "" {
+		bad("outbound.password_file", "outbound.username is set, so a password file is needed")
+	}
+	if c.Outbound.PasswordFile != "" {
+		if _, err := os.ReadFile(c.resolve(c.Outbound.PasswordFile)); err != nil {
+			bad("outbound.password_file", "cannot read %s: %v", c.resolve(c.Outbound.PasswordFile), errors.Unwrap(err))
+		}
+	}
+	if a, err := mail.ParseAddress(c.Outbound.From); err != nil {
+		bad("outbound.from", "%q is not an address; write e.g. \"Liaison Statement Manager <statements@%s>\"", c.Outbound.From, c.Domain)
+	} else if !strings.HasSuffix(strings.ToLower(a.Address), "@"+strings.ToLower(c.Domain)) {
+		bad("outbound.from", "%s is not on the domain %s: replies and bounces would not come back to liaisond", a.Address, c.Domain)
+	}
+	if c.Outbound.RetryMin.Duration <= 0 || c.Outbound.RetryMax.Duration < c.Outbound.RetryMin.Duration {
+		bad("outbound.retry_min", "must be positive and at most outbound.retry_max")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "%q is not one of debug, info, warn, error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("log_format", "%q is not one of text, json", c.LogFormat)
+	}
+	return errors.Join(errs...)
+}

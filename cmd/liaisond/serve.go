@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"liaisond/ingest"
+	"liaisond/store"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, _, err := parseFlags("serve", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	start := func(name string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+
+	if cfg.SMTP.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.SMTP.Listen)
+		if err != nil {
+			return exitf(exitTempFail, "smtp.listen %s: %v (is another liaisond running?)", cfg.SMTP.Listen, err)
+		}
+		srv := ingest.NewSMTPServer(a.processor, ingest.SMTPConfig{
+			Hostname: cfg.SMTP.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
+			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
+		}, log.With("component", "smtp"))
+		if srv.Domain == "" {
+			srv.Domain = cfg.Domain
+		}
+		fmt.Fprintf(stdout, "liaisond: SMTP listening on %s (statements to %s@%s)\n", ln.Addr(), cfg.Addresses.Statements, cfg.Domain)
+		start("smtp", func() error { return ingest.ServeSMTP(ctx, srv, ln) })
+	}
+
+	if cfg.HTTP.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+		if err != nil {
+			return exitf(exitTempFail, "http.listen %s: %v (is another liaisond running?)", cfg.HTTP.Listen, err)
+		}
+		srv := &http.Server{Handler: a.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		fmt.Fprintf(stdout, "liaisond: HTTP listening on http://%s\n", ln.Addr())
+		start("http", func() error {
+			go func() {
+				<-ctx.Done()
+				sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+				defer c()
+				srv.Shutdown(sctx)
+			}()
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+
+	start("outbox", func() error { return a.sender.Run(ctx) })
+
+	// SIGHUP reloads the directory; a bad file keeps the old one.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				dir, err := loadDirectory(cfg)
+				if err != nil {
+					log.Error("directory reload failed; keeping the old one", "err", err)
+					continue
+				}
+				a.dir.Store(dir)
+				log.Info("directory reloaded", "bodies", len(dir.Bodies))
+			}
+		}
+	}()
+
+	where := "as .eml files in " + cfg.resolve(cfg.DataDir) + "/sent"
+	if cfg.Outbound.Smarthost != "" {
+		where = "through " + cfg.Outbound.Smarthost
+	}
+	log.Info("liaisond started", "config", cfg.file(), "data_dir", cfg.resolve(cfg.DataDir), "domain", cfg.Domain, "outgoing_mail", where)
+	fmt.Fprintf(stdout, "liaisond: ready; outgoing mail goes %s\n", where)
+
+	<-ctx.Done()
+	log.Info("liaisond stopping: finishing the work in hand")
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return exitf(exitTempFail, "%v", err)
+	default:
+	}
+	log.Info("liaisond stopped")
+	return nil
+}
+
+// httpHandler serves /healthz; the public pages join it later.
+func (a *app) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		type health struct {
+			Status   string         `json:"status"`
+			Messages map[string]int `json:"messages"`
+			Outbox   map[string]int `json:"outbox"`
+			Error    string         `json:"error,omitempty"`
+		}
+		h := health{Status: "ok"}
+		err := a.store.View(r.Context(), func(tx *store.Tx) error {
+			var err error
+			if h.Messages, err = tx.MessageCounts(); err != nil {
+				return err
+			}
+			h.Outbox, err = tx.OutboxCounts()
+			return err
+		})
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			h.Status, h.Error = "error", err.Error()
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		json.NewEncoder(w).Encode(h)
+	})
+	return mux
+}

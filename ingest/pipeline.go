@@ -1,0 +1,483 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"path"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"liaisond/directory"
+	"liaisond/store"
+)
+
+// Config is what ingest needs to know about this installation's addresses
+// (DESIGN 3).
+type Config struct {
+	Domain          string
+	StatementsLocal string // "statements"
+	CommandsLocal   string // "commands"
+	TokenPrefix     string // "ls"
+}
+
+// Composer turns an event into the mails it causes, as outbox rows inside the
+// same transaction (DESIGN 10). notify.Composer is the real one; ingest never
+// sends mail itself.
+type Composer interface {
+	Compose(ctx context.Context, tx *store.Tx, ev *store.Event) error
+}
+
+// Processor takes received messages into the store: store raw, classify,
+// parse, decide, and apply in one transaction.
+type Processor struct {
+	Config    Config
+	Store     *store.Store
+	Directory func() *directory.Directory
+	Composer  Composer
+	Log       *slog.Logger
+	Now       func() time.Time
+	// Queued, if set, is called after a commit that queued outgoing mail.
+	Queued func()
+}
+
+// Envelope is what the transport knew about a message besides its bytes.
+type Envelope struct {
+	Source   string   // smtp, lmtp, imap, pipe
+	MailFrom string   // envelope sender ("" for the null sender <>)
+	Rcpt     []string // envelope recipients
+	// Known is false when the transport had no envelope (a pipe without
+	// arguments): then an empty MailFrom means nothing.
+	Known bool
+}
+
+// Message classes.
+const (
+	ClassSubmission = "submission"
+	ClassCommand    = "command"
+	ClassBounce     = "bounce"
+	ClassAuto       = "auto"
+	ClassLoop       = "loop"
+	ClassUnknown    = "unknown"
+)
+
+// Result says what became of a received message.
+type Result struct {
+	MessageID int64 // stored message id
+	Duplicate bool  // an identical message was stored before; nothing changed
+	Class     string
+	State     string // the stored message's state
+	Statement int64  // the statement it created, if any
+	Problems  []string
+}
+
+// ErrTemporary wraps failures the sender should retry (SMTP 451, exit 75).
+var ErrTemporary = store.ErrTemporary
+
+// Receive stores raw and processes it. The message is durably stored when
+// Receive returns a nil error, whatever became of it; with an error nothing
+// was stored and the sender must retry.
+func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Result, error) {
+	start := p.Now()
+	msg := &store.Message{
+		ReceivedAt: start, Source: env.Source, MailFrom: env.MailFrom, RcptTo: env.Rcpt, Raw: raw,
+	}
+	sum := sha256.Sum256(raw)
+	msg.SHA256 = hex.EncodeToString(sum[:])
+	msg.MessageID, msg.Identity = identity(raw, msg.SHA256)
+
+	var res Result
+	var queued bool
+	err := p.Store.Update(ctx, func(tx *store.Tx) error {
+		res, queued = Result{}, false
+		id, dup, err := tx.InsertMessage(msg)
+		if err != nil {
+			return err
+		}
+		res.MessageID, res.Duplicate = id, dup
+		if dup {
+			return nil
+		}
+		return p.safeApply(ctx, tx, msg, env, &res, &queued)
+	})
+	if err != nil && !errors.Is(err, store.ErrTemporary) {
+		// Processing failed for a reason a retry will not cure (a bug, a
+		// constraint): keep the message with the reason rather than lose it.
+		p.Log.Error("processing failed; message kept as failed", "source", env.Source, "message_id", msg.MessageID, "err", err)
+		msg.State, msg.Class, msg.Error = store.MessageFailed, res.Class, err.Error()
+		res = Result{Class: res.Class, State: store.MessageFailed}
+		err = p.Store.Update(ctx, func(tx *store.Tx) error {
+			id, dup, err := tx.InsertMessage(msg)
+			res.MessageID, res.Duplicate = id, dup
+			return err
+		})
+		queued = false
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("store message: %w", err)
+	}
+	if queued && p.Queued != nil {
+		p.Queued()
+	}
+	p.Log.Info("message received", "source", env.Source, "id", res.MessageID, "message_id", msg.MessageID,
+		"class", res.Class, "state", res.State, "statement", res.Statement, "duplicate", res.Duplicate,
+		"bytes", len(raw), "took", p.Now().Sub(start))
+	return res, nil
+}
+
+func (p *Processor) safeApply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, res *Result, queued *bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.Log.Error("panic while processing a message", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error while processing: %v", r)
+		}
+	}()
+	return p.apply(ctx, tx, msg, env, res, queued)
+}
+
+// identity is what makes a re-delivery the same message: the Message-ID
+// and the body, so that trace headers added on another path do not matter
+// (DESIGN 5.1). Without a Message-ID, the whole message.
+func identity(raw []byte, rawSum string) (messageID, id string) {
+	r := bufio.NewReader(bytes.NewReader(raw))
+	m, err := mail.ReadMessage(r)
+	if err != nil {
+		return "", "raw:" + rawSum
+	}
+	messageID = strings.Trim(strings.TrimSpace(m.Header.Get("Message-Id")), "<>")
+	if messageID == "" {
+		return "", "raw:" + rawSum
+	}
+	h := sha256.New()
+	h.Write([]byte(messageID))
+	h.Write([]byte{0})
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
+		h.Write(raw[i+4:])
+	} else if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		h.Write(raw[i+2:])
+	}
+	return messageID, "mid:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// target is where a message was sent, by address (DESIGN 3).
+type target struct {
+	kind  string // statements, commands, token, other
+	addr  string
+	token string
+	id    int64
+}
+
+// route finds the most specific of our addresses among the recipients:
+// a personal token address, then commands@, then statements@.
+func (p *Processor) route(env Envelope, parsed *Message) target {
+	rcpts := env.Rcpt
+	if len(rcpts) == 0 && parsed != nil {
+		// No envelope (pipe): the delivery headers say where it was sent.
+		for _, name := range []string{"Delivered-To", "X-Original-To", "Envelope-To"} {
+			for _, v := range parsed.Header[name] {
+				rcpts = append(rcpts, strings.Trim(strings.TrimSpace(v), "<>"))
+			}
+		}
+		for _, a := range append(append([]Address{}, parsed.To...), parsed.Cc...) {
+			rcpts = append(rcpts, a.Addr)
+		}
+	}
+	best := target{kind: "other"}
+	rank := map[string]int{"other": 0, "statements": 1, "commands": 2, "token": 3}
+	for _, r := range rcpts {
+		t := p.classifyAddress(r)
+		if rank[t.kind] > rank[best.kind] {
+			best = t
+		}
+	}
+	return best
+}
+
+func (p *Processor) classifyAddress(addr string) target {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || domain != strings.ToLower(p.Config.Domain) {
+		return target{kind: "other", addr: addr}
+	}
+	switch {
+	case local == p.Config.StatementsLocal:
+		return target{kind: "statements", addr: addr}
+	case local == p.Config.CommandsLocal:
+		return target{kind: "commands", addr: addr}
+	}
+	if rest, ok := strings.CutPrefix(local, p.Config.TokenPrefix+"+"); ok {
+		idText, tok, _ := strings.Cut(rest, ".")
+		var id int64
+		fmt.Sscan(idText, &id)
+		return target{kind: "token", addr: addr, token: tok, id: id}
+	}
+	return target{kind: "other", addr: addr}
+}
+
+// Accepts reports whether addr is one of ours that takes mail (RCPT check).
+func (p *Processor) Accepts(addr string) bool {
+	return p.classifyAddress(addr).kind != "other"
+}
+
+func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, res *Result, queued *bool) error {
+	setState := func(class, state, why string) error {
+		res.Class, res.State = class, state
+		return tx.SetMessageState(msg.ID, class, state, why)
+	}
+	parsed, err := ParseMessage(msg.Raw)
+	if err != nil {
+		// Not a mail at all: no header to answer to. Keep it for the operator.
+		return setState(ClassUnknown, store.MessageFailed, "not a mail message: "+err.Error())
+	}
+	// Automatic mail never gets an answer of any kind (DESIGN 5.2, RFC 3834).
+	if IsOwnLoop(parsed.Header, p.Config.Domain) {
+		return setState(ClassLoop, store.MessageIgnored, "sent by this liaisond (loop marker)")
+	}
+	if IsBounce(parsed.Header) {
+		return setState(ClassBounce, store.MessageIgnored, "delivery status notification")
+	}
+	if why := AutoReason(parsed.Header, env.MailFrom, env.Known); why != "" {
+		return setState(ClassAuto, store.MessageIgnored, "automatic mail: "+why)
+	}
+	t := p.route(env, parsed)
+	switch t.kind {
+	case "token", "commands":
+		// Commands by mail are handled by the command processor; until it
+		// runs, keep them held so that nothing is lost.
+		return setState(ClassCommand, store.MessageHeld, "command mail to "+t.addr)
+	case "other":
+		if env.Known && len(env.Rcpt) > 0 {
+			return setState(ClassUnknown, store.MessageIgnored, "not addressed to a liaisond address")
+		}
+		// A pipe with nothing to go by: the MTA only pipes what is ours.
+		t = target{kind: "statements", addr: p.Config.StatementsLocal + "@" + p.Config.Domain}
+	}
+	return p.submission(ctx, tx, msg, env, parsed, t, res, queued)
+}
+
+// submission applies a mail to statements@ (DESIGN 4 and 5).
+func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, parsed *Message, t target, res *Result, queued *bool) error {
+	res.Class = ClassSubmission
+	dir := p.Directory()
+	now := p.Now()
+	sender := parsed.From.Addr
+	if sender == "" {
+		sender = strings.ToLower(env.MailFrom)
+	}
+
+	var problems []Problem
+	if parsed.IsSevere() {
+		for _, mp := range parsed.Problems {
+			problems = append(problems, Problem{Message: "the mail could not be read: " + mp, Fix: "send it again as plain text, with any documents as ordinary attachments"})
+		}
+		if len(parsed.Problems) == 0 {
+			problems = append(problems, Problem{Message: "the mail could not be read", Fix: "send it again as plain text, with any documents as ordinary attachments"})
+		}
+	}
+	sub, fieldProblems := ParseFields(parsed.Text)
+	problems = append(problems, fieldProblems...)
+	subjectRef := SubjectRef(parsed.Subject)
+	problems = append(problems, Check(&sub, parsed.Subject, subjectRef, len(parsed.Attachments))...)
+	if sub.Title == "" {
+		sub.Title = CleanSubject(parsed.Subject)
+	}
+
+	st := &store.Statement{
+		MessageID: msg.ID, Direction: store.Incoming, State: store.StateOpen, Title: sub.Title, Purpose: sub.Purpose,
+		Deadline: sub.Deadline, Submitter: sender, ReceivedAt: now, Body: sub.Body, URLs: sub.URLs,
+		ThreadID: parsed.MessageID,
+	}
+	var warnings []string
+
+	// From: an SDO we do not know is accepted all the same (RFC 4053 4).
+	var fromBody *directory.Body
+	if sub.From != "" {
+		b, err := dir.Match(sub.From)
+		var amb *directory.AmbiguousError
+		switch {
+		case err == nil:
+			fromBody = b
+			st.From = store.BodyRef{ID: b.ID, Name: b.Name}
+		case errors.As(err, &amb):
+			problems = append(problems, Problem{Field: "From", Message: amb.Error(), Fix: "write the body's full name"})
+		default:
+			st.From = store.BodyRef{Name: sub.From}
+		}
+	}
+	for _, name := range sub.To {
+		b, err := dir.Match(name)
+		var amb *directory.AmbiguousError
+		switch {
+		case err == nil:
+			st.To = append(st.To, store.BodyRef{ID: b.ID, Name: b.Name})
+		case errors.As(err, &amb):
+			problems = append(problems, Problem{Field: "To", Message: amb.Error(), Fix: "write the body's full name"})
+		default:
+			st.To = append(st.To, store.BodyRef{Name: name})
+		}
+	}
+	if fromBody != nil && fromBody.IsIETF() {
+		st.Direction = store.Outgoing
+	}
+
+	inResponseTo := sub.InResponseTo
+	if inResponseTo == 0 && sub.Purpose == "response" {
+		inResponseTo = subjectRef
+	}
+	if inResponseTo != 0 {
+		ok, err := tx.StatementExists(inResponseTo)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			problems = append(problems, Problem{Field: "In-Response-To", Message: fmt.Sprintf("LS-%d does not exist", inResponseTo),
+				Fix: "give the reference of the statement this one answers, as in the subject of our mails, e.g. \"In-Response-To: LS-17\""})
+		}
+	}
+
+	if len(problems) > 0 {
+		return p.reject(ctx, tx, msg, parsed, sender, t, problems, res, queued)
+	}
+
+	// Assignee: the first leader of the first addressed IETF body (DESIGN 1);
+	// none known: the secretariat, which redirects it (DESIGN 2).
+	for _, ref := range st.To {
+		if b := dir.Body(ref.ID); b != nil && b.IsIETF() {
+			if a, ok := dir.Assignee(b); ok {
+				st.Assignee = a.Addr
+				break
+			}
+		}
+	}
+	if st.Assignee == "" {
+		st.Assignee = dir.Secretariat.Addr
+		if st.Direction == store.Incoming {
+			warnings = append(warnings, "none of the addressed bodies is an IETF body we know; the IETF Secretariat will direct the statement to the right one")
+		}
+	}
+	if st.From.ID == "" && st.Direction == store.Incoming {
+		warnings = append(warnings, fmt.Sprintf("%q is not in our directory of organizations; the statement is accepted all the same", st.From.Name))
+	}
+	st.ResponseContacts = contacts(sub.ResponseContacts, sender)
+	st.TechnicalContacts = contacts(sub.TechnicalContacts, sender)
+	st.Cc = contacts(sub.Cc, "")
+	for _, f := range sub.Other {
+		st.Other = append(st.Other, store.Field{Name: f.Name, Value: f.Value})
+	}
+	for _, a := range parsed.Attachments {
+		st.Attachments = append(st.Attachments, store.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
+	}
+	if w := readabilityWarning(parsed.Attachments); w != "" {
+		warnings = append(warnings, w)
+	}
+	deadlinePast := false
+	if d, err := time.Parse("2006-01-02", st.Deadline); err == nil && d.Before(now.UTC().Truncate(24*time.Hour)) {
+		deadlinePast = true
+		warnings = append(warnings, fmt.Sprintf("the deadline %s had already passed when the statement arrived", st.Deadline))
+	}
+	if st.Direction == store.Outgoing {
+		// Outgoing statements need confirmation and approval (DESIGN 4)
+		// before they go to the SDO; they wait here until that step runs.
+		st.State = store.StatePending
+	}
+	if st.ThreadID == "" {
+		st.ThreadID = fmt.Sprintf("ls-%d-%d@%s", now.Unix(), msg.ID, p.Config.Domain)
+	}
+	if err := tx.InsertStatement(st); err != nil {
+		return err
+	}
+	res.Statement = st.ID
+
+	data, _ := json.Marshal(map[string]any{"warnings": warnings})
+	ev := &store.Event{StatementID: st.ID, MessageID: msg.ID, At: now, Type: store.EventSubmitted, By: sender,
+		Text: fmt.Sprintf("%s statement from %s: %s", st.Direction, st.From.Name, st.Title), Data: data}
+	if err := tx.InsertEvent(ev); err != nil {
+		return err
+	}
+	if deadlinePast {
+		if err := tx.InsertEvent(&store.Event{StatementID: st.ID, At: now, Type: store.EventDeadlinePast, By: "liaisond",
+			Text: "the deadline " + st.Deadline + " was already past on arrival"}); err != nil {
+			return err
+		}
+	}
+	if inResponseTo != 0 {
+		if err := tx.AddRelation(st.ID, inResponseTo, store.RelRepliesTo); err != nil {
+			return err
+		}
+		if err := tx.SetReplied(inResponseTo, now); err != nil {
+			return err
+		}
+		if err := tx.InsertEvent(&store.Event{StatementID: inResponseTo, At: now, Type: store.EventReplied, By: sender,
+			Text: fmt.Sprintf("answered by %s", st.Ref())}); err != nil {
+			return err
+		}
+	}
+	if err := p.Composer.Compose(ctx, tx, ev); err != nil {
+		return err
+	}
+	*queued = true
+	res.State = store.MessageProcessed
+	return tx.SetMessageState(msg.ID, ClassSubmission, store.MessageProcessed, "")
+}
+
+func (p *Processor) reject(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *Message, sender string, t target, problems []Problem, res *Result, queued *bool) error {
+	var lines []string
+	for _, pr := range problems {
+		lines = append(lines, pr.String())
+	}
+	res.Problems = lines
+	res.State = store.MessageRejected
+	data, _ := json.Marshal(map[string]any{
+		"to": sender, "subject": parsed.Subject, "message_id": parsed.MessageID, "rcpt": t.addr, "problems": lines,
+	})
+	ev := &store.Event{MessageID: msg.ID, At: p.Now(), Type: store.EventRejected, By: sender,
+		Text: strings.Join(lines, "\n"), Data: data}
+	if err := tx.InsertEvent(ev); err != nil {
+		return err
+	}
+	if sender != "" {
+		if err := p.Composer.Compose(ctx, tx, ev); err != nil {
+			return err
+		}
+		*queued = true
+	}
+	return tx.SetMessageState(msg.ID, ClassSubmission, store.MessageRejected, strings.Join(lines, "; "))
+}
+
+func contacts(as []Address, fallback string) []store.Contact {
+	var out []store.Contact
+	for _, a := range as {
+		out = append(out, store.Contact{Name: a.Name, Addr: a.Addr})
+	}
+	if len(out) == 0 && fallback != "" {
+		out = append(out, store.Contact{Addr: fallback})
+	}
+	return out
+}
+
+// readabilityWarning: RFC 4053 2.2.1.2 asks for formats everyone can read;
+// a word-processor file alone is accepted with a warning.
+func readabilityWarning(atts []Attachment) string {
+	var closed []string
+	open := false
+	for _, a := range atts {
+		switch strings.ToLower(path.Ext(a.Name)) {
+		case ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".rtf", ".odt", ".ods", ".odp", ".vsd", ".vsdx":
+			closed = append(closed, a.Name)
+		case ".pdf", ".html", ".htm", ".txt", ".md":
+			open = true
+		}
+	}
+	if len(closed) == 0 || open {
+		return ""
+	}
+	return fmt.Sprintf("%s is not in a universally readable format; please also send a PDF, HTML or text version (RFC 4053 2.2.1.2)", strings.Join(closed, ", "))
+}

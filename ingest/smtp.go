@@ -1,0 +1,113 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// SMTPConfig limits what the SMTP listener takes.
+type SMTPConfig struct {
+	Hostname        string        // announced in the greeting
+	MaxMessageBytes int64         // larger messages get 552 (RFC 1870)
+	MaxRecipients   int           // per transaction
+	Timeout         time.Duration // per command read/write
+}
+
+// NewSMTPServer returns a go-smtp server that hands every message to p.
+// Replies follow RFC 5321 4.2: 250 only after the message is committed,
+// 451 when a retry may succeed (database busy), 552 for oversize mail,
+// 550 for addresses that are not ours.
+func NewSMTPServer(p *Processor, cfg SMTPConfig, log *slog.Logger) *smtp.Server {
+	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &smtpSession{p: p, log: log, remote: c.Conn().RemoteAddr().String()}, nil
+	}))
+	s.Domain = cfg.Hostname
+	s.MaxMessageBytes = cfg.MaxMessageBytes
+	s.MaxRecipients = cfg.MaxRecipients
+	s.ReadTimeout = cfg.Timeout
+	s.WriteTimeout = cfg.Timeout
+	s.MaxLineLength = 10000 // RFC 5321 says 1000; real mail is sloppier
+	s.ErrorLog = slogErrorLog{log}
+	return s
+}
+
+// ServeSMTP runs s on ln until ctx is cancelled, then closes the listener
+// and waits for transactions in hand to finish.
+func ServeSMTP(ctx context.Context, s *smtp.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.Shutdown(sctx); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
+			s.Close()
+		}
+		<-errc
+		return nil
+	}
+}
+
+type smtpSession struct {
+	p      *Processor
+	log    *slog.Logger
+	remote string
+	from   string
+	rcpt   []string
+}
+
+func (s *smtpSession) Reset() { s.from, s.rcpt = "", nil }
+
+func (s *smtpSession) Logout() error { return nil }
+
+func (s *smtpSession) Mail(from string, opts *smtp.MailOptions) error {
+	s.from = from
+	return nil
+}
+
+func (s *smtpSession) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if !s.p.Accepts(to) {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
+			Message: fmt.Sprintf("No such mailbox here; liaison statements go to %s@%s", s.p.Config.StatementsLocal, s.p.Config.Domain)}
+	}
+	s.rcpt = append(s.rcpt, to)
+	return nil
+}
+
+func (s *smtpSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		// go-smtp's reader returns ErrDataTooLarge (552) past MaxMessageBytes.
+		var se *smtp.SMTPError
+		if errors.As(err, &se) {
+			s.log.Warn("message refused", "remote", s.remote, "from", s.from, "code", se.Code, "reason", se.Message)
+			return se
+		}
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := s.p.Receive(ctx, Envelope{Source: "smtp", MailFrom: s.from, Rcpt: s.rcpt, Known: true}, raw)
+	if err != nil {
+		s.log.Warn("message not stored; asked the client to retry", "remote", s.remote, "from", s.from, "err", err)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+			Message: "Temporary failure storing the message, please try again later"}
+	}
+	_ = res
+	return nil
+}
+
+// slogErrorLog routes go-smtp's internal errors to slog.
+type slogErrorLog struct{ log *slog.Logger }
+
+func (l slogErrorLog) Printf(format string, v ...any) { l.log.Warn(fmt.Sprintf(format, v...), "component", "smtp") }
+func (l slogErrorLog) Println(v ...any)               { l.log.Warn(fmt.Sprint(v...), "component", "smtp") }
