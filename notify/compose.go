@@ -175,20 +175,20 @@ func nameOf(dir *directory.Directory, addr string) string {
 
 // mailData is what the mail templates see.
 type mailData struct {
-	Ref, Title, URL, PurposeText  string
-	FromName, ToNames, Submitter  string
-	Deadline, ReplyBy             string
-	DeadlinePast                  bool
-	Assignee                      string
-	ResponseContacts              []string
-	TechnicalContacts             []string
-	Attachments                   []attachmentLink
-	URLs                          []string
-	Body                          string
-	Warnings, Problems            []string
-	Recipient, ReplyAddress       string
-	To, MessageRef                string
-	Sender                        string
+	Ref, Title, URL, PurposeText string
+	FromName, ToNames, Submitter string
+	Deadline, ReplyBy            string
+	DeadlinePast                 bool
+	Assignee                     string
+	ResponseContacts             []string
+	TechnicalContacts            []string
+	Attachments                  []attachmentLink
+	URLs                         []string
+	Body                         string
+	Warnings, Problems           []string
+	Recipient, ReplyAddress      string
+	To, MessageRef               string
+	Sender                       string
 }
 
 type attachmentLink struct{ Name, URL, Size string }

@@ -53,7 +53,8 @@ type Sender struct {
 	// GiveUpAfter is the age after which a mail still failing temporarily is
 	// failed permanently.
 	GiveUpAfter time.Duration
-	// Batch is how many due mails one pass takes at most.
+	// Batch is how many due mails one pass takes at most (and records in
+	// one transaction).
 	Batch int
 }
 
@@ -68,7 +69,7 @@ func (s *Sender) defaults() {
 		s.GiveUpAfter = 5 * 24 * time.Hour
 	}
 	if s.Batch == 0 {
-		s.Batch = 100
+		s.Batch = 50
 	}
 }
 
@@ -132,36 +133,70 @@ func (s *Sender) Flush(ctx context.Context) (int, error) {
 		if err != nil || len(due) == 0 {
 			return sent, err
 		}
-		for _, m := range due {
-			if ctx.Err() != nil {
-				return sent, ctx.Err()
+		n, err := s.deliverBatch(ctx, due)
+		sent += n
+		if err != nil {
+			return sent, err
+		}
+	}
+}
+
+// deliverBatch makes one attempt for each mail. The attempts are recorded
+// before the mails go out, so that a crash in between is visible (and the
+// mails queued again) on restart; the outcomes are recorded together after,
+// one transaction for the batch rather than two per mail.
+func (s *Sender) deliverBatch(ctx context.Context, batch []*store.OutboxMail) (int, error) {
+	now := s.Now()
+	if err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		for _, m := range batch {
+			if err := tx.MarkSending(m.ID, now); err != nil {
+				return err
 			}
-			ok, err := s.deliver(ctx, m)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	outcomes := make([]error, len(batch))
+	tried := 0
+	for i, m := range batch {
+		if ctx.Err() != nil {
+			break
+		}
+		outcomes[i] = s.Transport.Send(ctx, m)
+		tried++
+	}
+	// Record the outcomes even when ctx is being cancelled: the mails went
+	// out or not, and a shutdown must not forget which.
+	sent := 0
+	err := s.Store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		sent = 0
+		for i, m := range batch {
+			if i >= tried {
+				if err := tx.MarkRetry(m.ID, now, "not attempted: the daemon was stopping"); err != nil {
+					return err
+				}
+				continue
+			}
+			ok, err := s.record(tx, m, outcomes[i])
 			if err != nil {
-				return sent, err
+				return err
 			}
 			if ok {
 				sent++
 			}
 		}
-	}
+		return nil
+	})
+	return sent, err
 }
 
-// deliver makes one attempt. The attempt is recorded before the mail goes
-// out so that a crash in between is visible (and re-sent) on restart.
-func (s *Sender) deliver(ctx context.Context, m *store.OutboxMail) (bool, error) {
-	now := s.Now()
-	if err := s.Store.Update(ctx, func(tx *store.Tx) error { return tx.MarkSending(m.ID, now) }); err != nil {
-		return false, err
-	}
-	log := s.Log.With("outbox", m.ID, "kind", m.Kind, "rcpt", m.Rcpt, "statement", m.StatementID)
-	sendErr := s.Transport.Send(ctx, m)
-	// Record the outcome even when ctx is being cancelled: the mail went out
-	// or not, and a shutdown must not forget which.
-	rctx := context.WithoutCancel(ctx)
+// record writes the outcome of one attempt.
+func (s *Sender) record(tx *store.Tx, m *store.OutboxMail, sendErr error) (bool, error) {
+	log := s.Log.With("outbox", m.ID, "kind", m.Kind, "rcpt", m.Rcpt, "statement", m.StatementID, "attempt", m.Attempts+1)
 	if sendErr == nil {
-		log.Info("mail delivered", "attempt", m.Attempts+1)
-		return true, s.Store.Update(rctx, func(tx *store.Tx) error { return tx.MarkSent(m.ID, s.Now()) })
+		log.Info("mail delivered")
+		return true, tx.MarkSent(m.ID, s.Now())
 	}
 	var de *DeliveryError
 	if !errors.As(sendErr, &de) {
@@ -170,25 +205,23 @@ func (s *Sender) deliver(ctx context.Context, m *store.OutboxMail) (bool, error)
 	age := s.Now().Sub(m.CreatedAt)
 	if de.Temporary && age < s.GiveUpAfter {
 		next := s.Now().Add(s.backoff(m.Attempts + 1))
-		log.Warn("delivery failed; will retry", "attempt", m.Attempts+1, "retry_at", next.Format(time.RFC3339), "err", sendErr)
-		return false, s.Store.Update(rctx, func(tx *store.Tx) error { return tx.MarkRetry(m.ID, next, sendErr.Error()) })
+		log.Warn("delivery failed; will retry", "retry_at", next.Format(time.RFC3339), "err", sendErr)
+		return false, tx.MarkRetry(m.ID, next, sendErr.Error())
 	}
 	reason := sendErr.Error()
 	if de.Temporary {
 		reason = fmt.Sprintf("gave up after %s: %s", age.Round(time.Minute), reason)
 	}
-	log.Error("delivery failed permanently", "attempt", m.Attempts+1, "err", reason)
-	return false, s.Store.Update(rctx, func(tx *store.Tx) error {
-		if err := tx.MarkFailed(m.ID, reason); err != nil {
-			return err
-		}
-		if m.StatementID == 0 {
-			return nil
-		}
-		data, _ := json.Marshal(map[string]any{"outbox": m.ID, "rcpt": m.Rcpt, "kind": m.Kind})
-		return tx.InsertEvent(&store.Event{StatementID: m.StatementID, At: s.Now(), Type: store.EventDeliveryFailed,
-			By: "liaisond", Text: fmt.Sprintf("%s to %s could not be delivered: %s", m.Kind, m.Rcpt, reason), Data: data})
-	})
+	log.Error("delivery failed permanently", "err", reason)
+	if err := tx.MarkFailed(m.ID, reason); err != nil {
+		return false, err
+	}
+	if m.StatementID == 0 {
+		return false, nil
+	}
+	data, _ := json.Marshal(map[string]any{"outbox": m.ID, "rcpt": m.Rcpt, "kind": m.Kind})
+	return false, tx.InsertEvent(&store.Event{StatementID: m.StatementID, At: s.Now(), Type: store.EventDeliveryFailed,
+		By: "liaisond", Text: fmt.Sprintf("%s to %s could not be delivered: %s", m.Kind, m.Rcpt, reason), Data: data})
 }
 
 // backoff is RetryMin doubled per attempt, capped at RetryMax, with ±20%

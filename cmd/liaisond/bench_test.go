@@ -35,11 +35,11 @@ func discardSink(b testing.TB) string {
 
 type discardSession struct{}
 
-func (discardSession) Reset()                                 {}
-func (discardSession) Logout() error                          { return nil }
-func (discardSession) Mail(string, *smtp.MailOptions) error   { return nil }
-func (discardSession) Rcpt(string, *smtp.RcptOptions) error   { return nil }
-func (discardSession) Data(r io.Reader) error                 { _, err := io.Copy(io.Discard, r); return err }
+func (discardSession) Reset()                               {}
+func (discardSession) Logout() error                        { return nil }
+func (discardSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (discardSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (discardSession) Data(r io.Reader) error               { _, err := io.Copy(io.Discard, r); return err }
 
 // benchSubmission is a ~50 KB statement with a PDF attachment; the PDF is
 // different in every message so that deduplication flatters nothing.

@@ -136,7 +136,7 @@ func loadConfig(path string) (*Config, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &ConfigError{File: path, Line: pe.Position.Line, Msg: pe.Message}
+			return nil, &ConfigError{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
 		}
 		return nil, &ConfigError{File: path, Msg: err.Error()}
 	}

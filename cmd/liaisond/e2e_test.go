@@ -63,10 +63,10 @@ func TestEndToEndSubmission(t *testing.T) {
 	wantCc := []string{
 		"expert1@vendor.example", "expert2@op.example", // technical contacts
 		"carol@ietf.example", "rick@ietf.example", // supervisors: the Routing ADs
-		"dan@lm.example",           // ITU-T SG15's liaison manager
-		"ccamp@ietf.example",       // the alias
-		"statements@ietf.example",  // the secretariat
-		"bob@ccamp.example",        // the other chair
+		"dan@lm.example",              // ITU-T SG15's liaison manager
+		"ccamp@ietf.example",          // the alias
+		"statements@ietf.example",     // the secretariat
+		"bob@ccamp.example",           // the other chair
 		"ccamp-interest@ietf.example", // the statement's Cc
 	}
 	// The receipt: to the submitter, copying the response contacts.
@@ -248,7 +248,7 @@ func TestEndToEndBadInput(t *testing.T) {
 	}
 
 	// Broken MIME: stored, and one error reply to the sender.
-	broken, err := os.ReadFile("../../testdata/mail/broken-no-boundary.eml")
+	broken, err := os.ReadFile("../../testdata/mail/multipart-no-boundary-unreadable.eml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestEndToEndBadInput(t *testing.T) {
 			t.Errorf("error reply lacks %q:\n%s", want, body)
 		}
 	}
-	if _, ok := byRcpt["sender@itu.example"]; !ok {
+	if _, ok := byRcpt["user@broken.example"]; !ok {
 		t.Errorf("no error reply for the broken mail: %+v", msgs)
 	}
 	raw := mp.raw(t, m.ID)
