@@ -26,10 +26,12 @@ unit:
 	$(GO) test -count=1 ./...
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+# Minimizing is capped: an interesting input minimized past the deadline makes
+# the Go fuzzer fail with "context deadline exceeded" though nothing is wrong.
 fuzz-short:
 	@for t in $$($(GO) test -list '^Fuzz' ./ingest | grep '^Fuzz'); do \
 		echo "fuzz $$t ($(FUZZTIME))"; \
-		$(GO) test ./ingest -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; \
+		$(GO) test ./ingest -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x || exit 1; \
 	done
 
 fuzz:

@@ -109,5 +109,7 @@ func (s *smtpSession) Data(r io.Reader) error {
 // slogErrorLog routes go-smtp's internal errors to slog.
 type slogErrorLog struct{ log *slog.Logger }
 
-func (l slogErrorLog) Printf(format string, v ...any) { l.log.Warn(fmt.Sprintf(format, v...), "component", "smtp") }
-func (l slogErrorLog) Println(v ...any)               { l.log.Warn(fmt.Sprint(v...), "component", "smtp") }
+func (l slogErrorLog) Printf(format string, v ...any) {
+	l.log.Warn(fmt.Sprintf(format, v...), "component", "smtp")
+}
+func (l slogErrorLog) Println(v ...any) { l.log.Warn(fmt.Sprint(v...), "component", "smtp") }

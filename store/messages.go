@@ -105,7 +105,12 @@ func (t *Tx) MessagesInState(state string, limit int) ([]int64, error) {
 
 // MessageCounts counts stored messages by state.
 func (t *Tx) MessageCounts() (map[string]int, error) {
-	rows, err := t.query(`SELECT state, count(*) FROM messages GROUP BY state`)
+	return t.countByState(`SELECT state, count(*) FROM messages GROUP BY state`)
+}
+
+// countByState runs a "SELECT state, count(*) ... GROUP BY state" query.
+func (t *Tx) countByState(query string) (map[string]int, error) {
+	rows, err := t.query(query)
 	if err != nil {
 		return nil, err
 	}

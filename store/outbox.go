@@ -200,3 +200,8 @@ func (t *Tx) RequeueSending(now time.Time) (int64, error) {
 	}
 	return res.RowsAffected()
 }
+
+// OutboxCounts counts outbox rows by state.
+func (t *Tx) OutboxCounts() (map[string]int, error) {
+	return t.countByState(`SELECT state, count(*) FROM outbox GROUP BY state`)
+}

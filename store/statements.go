@@ -385,3 +385,9 @@ func nullID(id int64) any {
 	}
 	return id
 }
+
+// SetReplied records when a statement was answered (shown as "replied on DATE").
+func (t *Tx) SetReplied(id int64, at time.Time) error {
+	_, err := t.exec(`UPDATE statements SET replied_at = ? WHERE id = ?`, fmtTime(at), id)
+	return err
+}

@@ -125,4 +125,3 @@ func ParseAddress(localPrefix, local string) (id int64, tok string, ok bool) {
 	}
 	return id, tok, true
 }
-

@@ -1,0 +1,107 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"net/mail"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// mailFixtures returns the contents of testdata/mail, as fuzz seeds.
+func mailFixtures(f *testing.F) [][]byte {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "mail", "*.eml"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no fixtures: %v", err)
+	}
+	var l [][]byte
+	for _, file := range files {
+		buf, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		l = append(l, buf)
+	}
+	return l
+}
+
+func FuzzParseMessage(f *testing.F) {
+	for _, buf := range mailFixtures(f) {
+		f.Add(buf)
+	}
+	f.Add([]byte("Subject: x\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\r\ntext\r\n"))
+	f.Add([]byte("Content-Type: text/html\r\n\r\n<a href=x><p>t</a><pre>\x00\xff</pre>"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m, err := ParseMessage(raw)
+		if err != nil {
+			if m != nil {
+				t.Fatalf("message and error")
+			}
+			if h := bytes.TrimPrefix(raw, []byte("From ")); len(h) == len(raw) && startsWithHeaderField(raw) {
+				t.Fatalf("error for a message with a header: %v", err)
+			}
+			return
+		}
+		checkSane(t, m)
+		// Values that end up in reply headers must not break lines.
+		for _, a := range append(append(append([]Address{m.From}, m.ReplyTo...), m.To...), m.Cc...) {
+			if strings.ContainsAny(a.Name+a.Addr, "\r\n") {
+				t.Fatalf("address with line break: %+v", a)
+			}
+		}
+		for _, id := range append(append([]string{m.MessageID}, m.InReplyTo...), m.References...) {
+			if strings.ContainsAny(id, "\r\n \t<>") {
+				t.Fatalf("id %q", id)
+			}
+		}
+		if m.Header == nil {
+			t.Fatalf("nil Header")
+		}
+		for _, a := range m.Attachments {
+			if a.Name != sanitizeFilename(a.Name) && a.Name[:min(len(a.Name), 11)] != "attachment-" {
+				t.Fatalf("name %q not stable under sanitizing", a.Name)
+			}
+		}
+		// Parsing is deterministic.
+		m2, err := ParseMessage(raw)
+		if err != nil || m2.Text != m.Text || m2.Subject != m.Subject || len(m2.Attachments) != len(m.Attachments) || len(m2.Problems) != len(m.Problems) {
+			t.Fatalf("second parse differs")
+		}
+	})
+}
+
+func FuzzAutoReason(f *testing.F) {
+	for _, buf := range mailFixtures(f) {
+		if i := bytes.Index(buf, []byte("\n\n")); i >= 0 {
+			buf = buf[:i+2]
+		} else if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+			buf = buf[:i+4]
+		}
+		f.Add(buf, "", false)
+	}
+	f.Add([]byte("Auto-Submitted: (x) no; y\r\nFrom: <>\r\n\r\n"), "<>", true)
+	f.Add([]byte("Content-Type: multipart/report; report-type=delivery-status\r\n\r\n"), "a@b", true)
+	f.Fuzz(func(t *testing.T, hdr []byte, envelopeFrom string, envelopeKnown bool) {
+		h, err := textproto.NewReader(bufio.NewReader(bytes.NewReader(hdr))).ReadMIMEHeader()
+		if err != nil && len(h) == 0 {
+			return
+		}
+		mh := mail.Header(h)
+		reason := AutoReason(mh, envelopeFrom, envelopeKnown)
+		if !utf8.ValidString(reason) || len(reason) > 100 {
+			t.Fatalf("reason %q", reason)
+		}
+		// A bounce is a multipart/report, hence automatic.
+		if IsBounce(mh) && reason == "" {
+			t.Fatalf("bounce without reason")
+		}
+		if reason != AutoReason(mh, envelopeFrom, envelopeKnown) {
+			t.Fatalf("not deterministic")
+		}
+		_ = IsOwnLoop(mh, "liaison.example.org")
+	})
+}
