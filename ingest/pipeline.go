@@ -18,6 +18,7 @@ import (
 
 	"liaisond/directory"
 	"liaisond/store"
+	"liaisond/token"
 )
 
 // Config is what ingest needs to know about this installation's addresses
@@ -27,6 +28,16 @@ type Config struct {
 	StatementsLocal string // "statements"
 	CommandsLocal   string // "commands"
 	TokenPrefix     string // "ls"
+	// AuthservID is the receiving MTA's authserv-id whose
+	// Authentication-Results are believed ("" believes none, DESIGN 7).
+	AuthservID string
+	// ReplyRatePerHour caps error and help replies per address and hour
+	// (0: 5; negative: no cap).
+	ReplyRatePerHour int
+	// SubmitPerSenderPerHour and SubmitPerHour cap new statements per
+	// submitter and in all; more are held (DESIGN 7). 0: no cap.
+	SubmitPerSenderPerHour int
+	SubmitPerHour          int
 }
 
 // Composer turns an event into the mails it causes, as outbox rows inside the
@@ -43,6 +54,7 @@ type Processor struct {
 	Store     *store.Store
 	Directory func() *directory.Directory
 	Composer  Composer
+	Keys      *token.Keys // verifies personal reply addresses (DESIGN 3)
 	Log       *slog.Logger
 	Now       func() time.Time
 	// Queued, if set, is called after a commit that queued outgoing mail.
@@ -242,7 +254,7 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message,
 		return setState(ClassLoop, store.MessageIgnored, "sent by this liaisond (loop marker)")
 	}
 	if IsBounce(parsed.Header) {
-		return setState(ClassBounce, store.MessageIgnored, "delivery status notification")
+		return p.bounce(tx, msg, parsed, res)
 	}
 	if why := AutoReason(parsed.Header, env.MailFrom, env.Known); why != "" {
 		return setState(ClassAuto, store.MessageIgnored, "automatic mail: "+why)
@@ -250,9 +262,7 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message,
 	t := p.route(env, parsed)
 	switch t.kind {
 	case "token", "commands":
-		// Commands by mail are handled by the command processor; until it
-		// runs, keep them held so that nothing is lost.
-		return setState(ClassCommand, store.MessageHeld, "command mail to "+t.addr)
+		return p.commandMail(ctx, tx, msg, parsed, t, res, queued)
 	case "other":
 		if env.Known && len(env.Rcpt) > 0 {
 			return setState(ClassUnknown, store.MessageIgnored, "not addressed to a liaisond address")
@@ -326,6 +336,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	}
 	if fromBody != nil && fromBody.IsIETF() {
 		st.Direction = store.Outgoing
+		problems = append(problems, outgoingProblems(dir, fromBody, sender, st.To)...)
 	}
 
 	inResponseTo := sub.InResponseTo
@@ -385,8 +396,16 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	}
 	if st.Direction == store.Outgoing {
 		// Outgoing statements need confirmation and approval (DESIGN 4)
-		// before they go to the SDO; they wait here until that step runs.
+		// before they go to the SDO.
 		st.State = store.StatePending
+		st.Assignee = sender
+	}
+	held, tellSecretariat, err := p.overRate(tx, st.Direction, sender)
+	if err != nil {
+		return err
+	}
+	if held {
+		st.State = store.StateHeld
 	}
 	if st.ThreadID == "" {
 		st.ThreadID = fmt.Sprintf("ls-%d-%d@%s", now.Unix(), msg.ID, p.Config.Domain)
@@ -420,12 +439,109 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 			return err
 		}
 	}
-	if err := p.Composer.Compose(ctx, tx, ev); err != nil {
-		return err
+	switch {
+	case held:
+		// Over the submission rate: kept, not notified; the secretariat is
+		// told once per burst and releases it with "reopen" (DESIGN 7).
+		data, _ := json.Marshal(map[string]any{"tell": tellSecretariat})
+		hev := &store.Event{StatementID: st.ID, MessageID: msg.ID, At: now, Type: store.EventHeld, By: "liaisond",
+			Text: "held: more new statements than the configured rate allows", Data: data}
+		if err := tx.InsertEvent(hev); err != nil {
+			return err
+		}
+		if err := p.Composer.Compose(ctx, tx, hev); err != nil {
+			return err
+		}
+	case st.Direction == store.Outgoing:
+		if ok, why := TrustedAuth(parsed.Header, p.Config.AuthservID, sender); ok {
+			if err := tx.InsertEvent(&store.Event{StatementID: st.ID, MessageID: msg.ID, At: now, Type: store.EventConfirmed, By: sender,
+				Text: "confirmed by the sender's authenticated domain (" + why + ")"}); err != nil {
+				return err
+			}
+			if err := p.afterConfirm(ctx, tx, st, msg.ID, sender); err != nil {
+				return err
+			}
+		} else {
+			cev := &store.Event{StatementID: st.ID, MessageID: msg.ID, At: now, Type: store.EventConfirmationRequested, By: "liaisond",
+				Text: "waiting for the submitter to reply \"confirm\""}
+			if err := tx.InsertEvent(cev); err != nil {
+				return err
+			}
+			if err := p.Composer.Compose(ctx, tx, cev); err != nil {
+				return err
+			}
+		}
+	default:
+		if err := p.Composer.Compose(ctx, tx, ev); err != nil {
+			return err
+		}
 	}
 	*queued = true
 	res.State = store.MessageProcessed
 	return tx.SetMessageState(msg.ID, ClassSubmission, store.MessageProcessed, "")
+}
+
+// outgoingProblems checks an outgoing statement (DESIGN 4): only a person
+// with a role in the From body may send one, and it must go to SDOs we
+// have contacts for.
+func outgoingProblems(dir *directory.Directory, from *directory.Body, sender string, to []store.BodyRef) []Problem {
+	var problems []Problem
+	allowed := false
+	if _, secretariat := dir.RolesOf(sender); secretariat {
+		allowed = true
+	}
+	for _, p := range append(from.Leaders(), approvers(dir, from)...) {
+		if strings.EqualFold(p.Addr, sender) {
+			allowed = true
+		}
+	}
+	if !allowed {
+		problems = append(problems, Problem{Field: "From", Message: fmt.Sprintf("%s holds no role in %s, so cannot send statements on its behalf", sender, from.Name),
+			Fix: "ask a chair or AD of " + from.ID + ", or the secretariat, to send it"})
+	}
+	for _, ref := range to {
+		b := dir.Body(ref.ID)
+		switch {
+		case b == nil:
+			problems = append(problems, Problem{Field: "To", Message: fmt.Sprintf("%q is not an organization in our directory, so we have no address to send it to", ref.Name),
+				Fix: "write the SDO's name as the directory has it, or ask the secretariat to add it"})
+		case b.IsIETF():
+			problems = append(problems, Problem{Field: "To", Message: fmt.Sprintf("%s is an IETF body; liaison statements go between the IETF and other organizations", b.Name),
+				Fix: "address the statement to an SDO"})
+		case len(b.Contacts) == 0:
+			problems = append(problems, Problem{Field: "To", Message: fmt.Sprintf("the directory has no contact address for %s", b.Name),
+				Fix: "ask the secretariat to add the SDO's contacts to the directory"})
+		}
+	}
+	return problems
+}
+
+// overRate applies the per-sender and global rates of new statements
+// (DESIGN 7). tell is set for the first statement held in an hour.
+func (p *Processor) overRate(tx *store.Tx, direction, sender string) (held, tell bool, err error) {
+	if direction != store.Incoming {
+		return false, false, nil
+	}
+	since := p.Now().Add(-time.Hour)
+	if lim := p.Config.SubmitPerSenderPerHour; lim > 0 && sender != "" {
+		n, err := tx.StatementsSince(sender, since)
+		if err != nil {
+			return false, false, err
+		}
+		held = n >= lim
+	}
+	if lim := p.Config.SubmitPerHour; lim > 0 && !held {
+		n, err := tx.StatementsSince("", since)
+		if err != nil {
+			return false, false, err
+		}
+		held = n >= lim
+	}
+	if !held {
+		return false, false, nil
+	}
+	before, err := tx.HeldSince(since)
+	return true, !before, err
 }
 
 func (p *Processor) reject(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *Message, sender string, t target, problems []Problem, res *Result, queued *bool) error {

@@ -68,7 +68,7 @@ func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) e
 		}
 		return c.rejection(tx, ev, data)
 	}
-	return nil
+	return c.composeCommand(tx, ev)
 }
 
 // SubmittedData is the Data of a "submitted" event.
@@ -189,6 +189,10 @@ type mailData struct {
 	Recipient, ReplyAddress      string
 	To, MessageRef               string
 	Sender                       string
+	// For command answers and workflow mails (notify/commands.go).
+	Actor, Old, New, Reason string
+	InResponseTo, Help      string
+	Done, Approvers         []string
 }
 
 type attachmentLink struct{ Name, URL, Size string }

@@ -119,8 +119,10 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		Config: ingest.Config{
 			Domain: cfg.Domain, StatementsLocal: cfg.Addresses.Statements,
 			CommandsLocal: cfg.Addresses.Commands, TokenPrefix: cfg.Addresses.TokenPrefix,
+			AuthservID: cfg.Trust.AuthservID, ReplyRatePerHour: cfg.Trust.ReplyRatePerHour,
+			SubmitPerSenderPerHour: cfg.Limits.StatementsPerSenderPerHour, SubmitPerHour: cfg.Limits.StatementsPerHour,
 		},
-		Store: a.store, Directory: a.dir.Load, Composer: a.composer, Log: log, Now: a.clock,
+		Store: a.store, Directory: a.dir.Load, Composer: a.composer, Keys: a.keys, Log: log, Now: a.clock,
 		Queued: a.wakeSender,
 	}
 	transport, err := a.transport()

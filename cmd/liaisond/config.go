@@ -56,8 +56,14 @@ type Config struct {
 	} `toml:"outbound"`
 
 	Trust struct {
-		AuthservID string `toml:"authserv_id"`
+		AuthservID       string `toml:"authserv_id"`
+		ReplyRatePerHour int    `toml:"reply_rate_per_hour"`
 	} `toml:"trust"`
+
+	Limits struct {
+		StatementsPerSenderPerHour int `toml:"statements_per_sender_per_hour"`
+		StatementsPerHour          int `toml:"statements_per_hour"`
+	} `toml:"limits"`
 
 	// path is the file the config came from ("" for the embedded default);
 	// relative paths in it are relative to its directory.
@@ -97,6 +103,9 @@ func defaultConfig() *Config {
 	c.Outbound.RetryMax = Duration{2 * time.Hour}
 	c.Outbound.GiveUpAfter = Duration{5 * 24 * time.Hour}
 	c.Outbound.ReplyMargin = Duration{7 * 24 * time.Hour}
+	c.Trust.ReplyRatePerHour = 5
+	c.Limits.StatementsPerSenderPerHour = 30
+	c.Limits.StatementsPerHour = 300
 	return c
 }
 
@@ -235,6 +244,12 @@ func (c *Config) validate() error {
 	}
 	if c.Outbound.RetryMin.Duration <= 0 || c.Outbound.RetryMax.Duration < c.Outbound.RetryMin.Duration {
 		bad("outbound.retry_min", "must be positive and at most outbound.retry_max")
+	}
+	if c.Trust.ReplyRatePerHour < 1 {
+		bad("trust.reply_rate_per_hour", "must be at least 1 (error and help answers per address and hour)")
+	}
+	if c.Limits.StatementsPerSenderPerHour < 0 || c.Limits.StatementsPerHour < 0 {
+		bad("limits", "statement rates cannot be negative; 0 means no limit")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -1,0 +1,669 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"liaisond/directory"
+	"liaisond/store"
+)
+
+// ErrorReplyData is the Data of the event that causes an error or help
+// reply: who to tell what. The composer sends the mail; ingest only records.
+type ErrorReplyData struct {
+	To        string   `json:"to,omitempty"`         // where the reply goes; "" for none
+	Subject   string   `json:"subject,omitempty"`    // of the mail answered
+	MessageID string   `json:"message_id,omitempty"` // of the mail answered, to thread the reply
+	Rcpt      string   `json:"rcpt,omitempty"`       // the address it was sent to
+	Problems  []string `json:"problems,omitempty"`
+	Done      []string `json:"done,omitempty"`
+}
+
+// ChangeData is the Data of reassigned/redirected/deadline-changed events.
+type ChangeData struct {
+	Old string `json:"old"`
+	New string `json:"new"`
+	By  string `json:"by"`
+}
+
+// commandMail handles mail to a personal token address or to commands@
+// (DESIGN 6 and 7). Nothing is changed unless every command in the mail is
+// allowed; every command, done or refused, is an event.
+func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *Message, t target, res *Result, queued *bool) error {
+	res.Class = ClassCommand
+	sender := parsed.From.Addr
+	done := func(state, why string) error {
+		res.State = state
+		return tx.SetMessageState(msg.ID, ClassCommand, state, why)
+	}
+	if sender == "" {
+		return done(store.MessageIgnored, "command mail without a readable From address")
+	}
+	text := StripReply(parsed.Text)
+	cmds := ParseCommands(text, t.kind == "commands")
+
+	// Who is this? A token proves the From address received our mail about
+	// that statement; at commands@ only a trusted DKIM/DMARC pass does.
+	authed, authWhy := false, ""
+	switch t.kind {
+	case "token":
+		if p.Keys != nil && p.Keys.Verify(t.id, sender, t.token) {
+			authed = true
+		} else {
+			authWhy = fmt.Sprintf("the address %s is personal to the person our mail went to, and %s is not that person (forwarded mails give no rights)", t.addr, sender)
+		}
+	case "commands":
+		authed, authWhy = TrustedAuth(parsed.Header, p.Config.AuthservID, sender)
+		if !authed {
+			authWhy = "we could not verify that this mail comes from " + sender + ": " + authWhy +
+				"; reply to your personal copy of our notification instead (its Reply-To address carries your token)"
+		}
+	}
+
+	reply := ErrorReplyData{To: sender, Subject: parsed.Subject, MessageID: parsed.MessageID, Rcpt: t.addr}
+
+	// A reply without commands is a comment, answered with nothing.
+	if len(cmds.List) == 0 {
+		stID := t.id
+		if t.kind == "commands" {
+			stID = SubjectRef(parsed.Subject)
+		}
+		if !authed || stID == 0 {
+			return done(store.MessageIgnored, "a reply without commands that we cannot attribute: "+firstNonEmpty(authWhy, "no statement reference"))
+		}
+		if ok, err := tx.StatementExists(stID); err != nil || !ok {
+			if err != nil {
+				return err
+			}
+			return done(store.MessageIgnored, fmt.Sprintf("comment on LS-%d, which does not exist", stID))
+		}
+		if err := tx.InsertEvent(&store.Event{StatementID: stID, MessageID: msg.ID, At: p.Now(), Type: store.EventComment, By: sender,
+			Text: clip(firstNonEmpty(cmds.Rest, text), 4000)}); err != nil {
+			return err
+		}
+		return done(store.MessageProcessed, "")
+	}
+
+	// help needs no authentication (DESIGN 6: anyone, rate-limited).
+	onlyHelp := true
+	for _, c := range cmds.List {
+		if !c.Known || c.Name != CmdHelp {
+			onlyHelp = false
+		}
+	}
+	if onlyHelp {
+		ev := &store.Event{StatementID: t.id, MessageID: msg.ID, At: p.Now(), Type: store.EventHelp, By: sender, Text: "help"}
+		if t.kind != "token" {
+			ev.StatementID = 0
+		} else if ok, err := tx.StatementExists(t.id); err != nil || !ok {
+			ev.StatementID = 0
+		}
+		return p.answer(ctx, tx, msg, ev, reply, res, queued, "help")
+	}
+
+	// Plan every command; refuse the whole mail if any is refused.
+	plan := &planner{p: p, tx: tx, dir: p.Directory(), msgID: msg.ID, sender: sender, authed: authed, authWhy: authWhy, t: t, parsed: parsed, cmds: cmds}
+	steps, problems, err := plan.plan()
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		for i, pr := range problems {
+			ev := &store.Event{StatementID: pr.statement, MessageID: msg.ID, At: p.Now(), Type: store.EventCommandRefused, By: sender,
+				Text: fmt.Sprintf("%q refused: %s", pr.line, pr.why)}
+			if i < len(problems)-1 {
+				if err := tx.InsertEvent(ev); err != nil {
+					return err
+				}
+				continue
+			}
+			for _, q := range problems {
+				reply.Problems = append(reply.Problems, fmt.Sprintf("%q: %s", q.line, q.why))
+			}
+			for _, s := range steps {
+				reply.Done = append(reply.Done, fmt.Sprintf("%q was not done either, as the mail is taken whole or not at all", s.cmd.Line))
+			}
+			res.Problems = reply.Problems
+			if err := p.answer(ctx, tx, msg, ev, reply, res, queued, "error"); err != nil {
+				return err
+			}
+		}
+		res.State = store.MessageRejected
+		return tx.SetMessageState(msg.ID, ClassCommand, store.MessageRejected, strings.Join(res.Problems, "; "))
+	}
+	for _, s := range steps {
+		if err := s.run(ctx); err != nil {
+			return err
+		}
+		if s.statement != 0 {
+			res.Statement = s.statement
+		}
+	}
+	*queued = true
+	return done(store.MessageProcessed, "")
+}
+
+// answer records ev and, unless the address had its share of answers this
+// hour (DESIGN 7), has the composer answer it.
+func (p *Processor) answer(ctx context.Context, tx *store.Tx, msg *store.Message, ev *store.Event, reply ErrorReplyData, res *Result, queued *bool, kind string) error {
+	limit := p.Config.ReplyRatePerHour
+	if limit == 0 {
+		limit = 5
+	}
+	n, err := tx.RepliesSince(reply.To, []string{"error", "help"}, p.Now().Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+	suppressed := limit > 0 && n >= limit
+	if suppressed {
+		ev.Text += fmt.Sprintf(" (no answer sent: %s had %d answers in the last hour)", reply.To, n)
+		reply.To = ""
+	}
+	ev.Data, _ = json.Marshal(reply)
+	if err := tx.InsertEvent(ev); err != nil {
+		return err
+	}
+	if reply.To != "" {
+		if err := p.Composer.Compose(ctx, tx, ev); err != nil {
+			return err
+		}
+		*queued = true
+	}
+	res.State = store.MessageProcessed
+	why := ""
+	if suppressed {
+		why = "answer suppressed by the per-address rate"
+	}
+	return tx.SetMessageState(msg.ID, ClassCommand, store.MessageProcessed, why)
+}
+
+// refusal is one command that may not run.
+type refusal struct {
+	statement int64
+	line, why string
+}
+
+// step is one planned command.
+type step struct {
+	cmd       Command
+	statement int64
+	run       func(ctx context.Context) error
+}
+
+type planner struct {
+	p       *Processor
+	tx      *store.Tx
+	dir     *directory.Directory
+	sender  string
+	authed  bool
+	authWhy string
+	t       target
+	parsed  *Message
+	cmds    Commands
+	msgID   int64
+	cache   map[int64]*store.Statement
+}
+
+func (pl *planner) statement(id int64) (*store.Statement, error) {
+	if st, ok := pl.cache[id]; ok {
+		return st, nil
+	}
+	st, err := pl.tx.Statement(id)
+	if errors.Is(err, store.ErrNotFound) {
+		st = nil
+	} else if err != nil {
+		return nil, err
+	}
+	if pl.cache == nil {
+		pl.cache = map[int64]*store.Statement{}
+	}
+	pl.cache[id] = st
+	return st, nil
+}
+
+func (pl *planner) plan() ([]step, []refusal, error) {
+	var steps []step
+	var refused []refusal
+	for _, c := range pl.cmds.List {
+		id := c.Ref
+		if pl.t.kind == "token" {
+			if c.Ref != 0 && c.Ref != pl.t.id {
+				refused = append(refused, refusal{pl.t.id, c.Line, fmt.Sprintf("this address acts on LS-%d only; send commands for LS-%d from your own copy of its mails", pl.t.id, c.Ref)})
+				continue
+			}
+			id = pl.t.id
+		}
+		st, err := pl.statement(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !c.Known {
+			refused = append(refused, refusal{id, c.Line, fmt.Sprintf("%q is not a command (the list is below)", c.Name)})
+			continue
+		}
+		if st == nil {
+			refused = append(refused, refusal{0, c.Line, fmt.Sprintf("LS-%d does not exist", id)})
+			continue
+		}
+		if c.Name == CmdHelp {
+			continue // answered only when alone; harmless among others
+		}
+		if !pl.authed {
+			refused = append(refused, refusal{id, c.Line, pl.authWhy})
+			continue
+		}
+		s, why := pl.step(c, st)
+		if why != "" {
+			refused = append(refused, refusal{id, c.Line, why})
+			continue
+		}
+		steps = append(steps, s)
+	}
+	return steps, refused, nil
+}
+
+// roles is what the sender may do on one statement (DESIGN 6's table).
+type roles struct {
+	act, redirect, note, approve, submitter bool
+}
+
+func (pl *planner) rolesOn(st *store.Statement) (roles, error) {
+	var r roles
+	s := pl.sender
+	dir := pl.dir
+	is := func(ps []directory.Person) bool {
+		for _, p := range ps {
+			if strings.EqualFold(p.Addr, s) {
+				return true
+			}
+		}
+		return false
+	}
+	_, secretariat := dir.RolesOf(s)
+	// The IETF side of the statement: the addressed bodies of an incoming
+	// one, the sending body of an outgoing one; the SDO is the other side.
+	ietf, sdo := st.To, []store.BodyRef{st.From}
+	if st.Direction == store.Outgoing {
+		ietf, sdo = []store.BodyRef{st.From}, st.To
+	}
+	lm := false
+	for _, ref := range sdo {
+		if b := dir.Body(ref.ID); b != nil && is(b.LiaisonManagers) {
+			lm = true
+		}
+	}
+	leader := false
+	for _, ref := range ietf {
+		if b := dir.Body(ref.ID); b != nil && b.IsIETF() && (is(b.Leaders()) || is(dir.Supervisors(b))) {
+			leader = true
+		}
+	}
+	r.act = secretariat || lm || leader || strings.EqualFold(st.Assignee, s)
+	r.redirect = secretariat || lm
+	r.submitter = strings.EqualFold(st.Submitter, s)
+	r.approve = is(approvers(dir, dir.Body(st.From.ID)))
+	r.note = r.act || r.submitter
+	if !r.note {
+		if pl.t.kind == "token" {
+			r.note = true // the token proves our mail about it went to this address
+		} else {
+			was, err := pl.tx.WasRecipient(st.ID, s)
+			if err != nil {
+				return r, err
+			}
+			r.note = was
+		}
+	}
+	return r, nil
+}
+
+// approvers of an outgoing statement from body b (RFC 4052 section 4): a
+// WG's by an AD of its area, an area's by the IETF chair; the IESG, IAB and
+// IETF speak through their chairs and need nobody else.
+func approvers(dir *directory.Directory, b *directory.Body) []directory.Person {
+	if b == nil {
+		return nil
+	}
+	switch b.Kind {
+	case directory.KindWG:
+		if a := dir.Body(b.Parent); a != nil {
+			return a.ADs
+		}
+	case directory.KindArea:
+		return dir.IETFChairs()
+	}
+	return nil
+}
+
+func (pl *planner) step(c Command, st *store.Statement) (step, string) {
+	r, err := pl.rolesOn(st)
+	if err != nil {
+		return step{}, err.Error()
+	}
+	s := step{cmd: c, statement: st.ID}
+	p, tx, now, by := pl.p, pl.tx, pl.p.Now(), pl.sender
+	event := func(typ, text string, data any) *store.Event {
+		ev := &store.Event{StatementID: st.ID, MessageID: pl.msgIDOr(), At: now, Type: typ, By: by, Text: text}
+		if data != nil {
+			ev.Data, _ = json.Marshal(data)
+		}
+		return ev
+	}
+	record := func(ctx context.Context, ev *store.Event) error {
+		if err := tx.InsertEvent(ev); err != nil {
+			return err
+		}
+		return p.Composer.Compose(ctx, tx, ev)
+	}
+	notAllowed := func(who string) string {
+		return fmt.Sprintf("%s may not %s %s; that is for %s", by, c.Name, st.Ref(), who)
+	}
+	const actors = "its assignee, the chairs and supervisors of the addressed body, the liaison manager and the secretariat"
+
+	switch c.Name {
+	case CmdClose, CmdReopen:
+		if !r.act {
+			return s, notAllowed(actors)
+		}
+		want, from := store.StateClosed, []string{store.StateOpen, store.StatePending}
+		typ := store.EventClosed
+		if c.Name == CmdReopen {
+			want, from, typ = store.StateOpen, []string{store.StateClosed, store.StateHeld}, store.EventReopened
+		}
+		if !contains(from, st.State) {
+			return s, fmt.Sprintf("%s is %s already", st.Ref(), st.State)
+		}
+		wasHeld := st.State == store.StateHeld
+		s.run = func(ctx context.Context) error {
+			if err := tx.SetState(st.ID, want, now); err != nil {
+				return err
+			}
+			if err := record(ctx, event(typ, strings.TrimSpace(c.Name+"d "+c.Arg), nil)); err != nil {
+				return err
+			}
+			if wasHeld {
+				// A held statement released: it is notified now (DESIGN 7).
+				return record(ctx, event(store.EventSubmitted, "released by "+by, nil))
+			}
+			return nil
+		}
+	case CmdReassign, CmdRedirect:
+		if c.Name == CmdRedirect && !r.redirect {
+			return s, notAllowed("the liaison manager and the secretariat")
+		}
+		if c.Name == CmdReassign && !r.act {
+			return s, notAllowed(actors)
+		}
+		if c.Arg == "" {
+			return s, c.Name + " needs an address or a body id, e.g. \"" + c.Name + " ccamp\""
+		}
+		var newTo []store.BodyRef
+		assignee := ""
+		if b := pl.dir.Body(c.Arg); b != nil {
+			a, ok := pl.dir.Assignee(b)
+			if !ok || !b.IsIETF() {
+				return s, fmt.Sprintf("%s is not an IETF body with a chair or AD", b.ID)
+			}
+			assignee, newTo = a.Addr, []store.BodyRef{{ID: b.ID, Name: b.Name}}
+		} else if c.Name == CmdRedirect {
+			return s, fmt.Sprintf("%q is not a body id in our directory", c.Arg)
+		} else if a, err := mail.ParseAddress(c.Arg); err == nil {
+			assignee = strings.ToLower(a.Address)
+		} else {
+			return s, fmt.Sprintf("%q is neither an address nor a body id", c.Arg)
+		}
+		if strings.EqualFold(assignee, st.Assignee) && c.Name == CmdReassign {
+			return s, fmt.Sprintf("%s is assigned to %s already", st.Ref(), assignee)
+		}
+		typ := store.EventReassigned
+		if c.Name == CmdRedirect {
+			typ = store.EventRedirected
+		}
+		s.run = func(ctx context.Context) error {
+			if err := tx.SetAssignee(st.ID, assignee); err != nil {
+				return err
+			}
+			if newTo != nil && c.Name == CmdRedirect {
+				if err := tx.ReplaceTo(st.ID, newTo); err != nil {
+					return err
+				}
+			}
+			return record(ctx, event(typ, fmt.Sprintf("%s to %s", typ, assignee), ChangeData{Old: st.Assignee, New: assignee, By: by}))
+		}
+	case CmdDeadline:
+		if !r.act {
+			return s, notAllowed(actors)
+		}
+		d, why := parseDate(c.Arg)
+		if why != "" {
+			return s, why + "; write the date as 2027-01-31"
+		}
+		s.run = func(ctx context.Context) error {
+			if err := tx.SetDeadline(st.ID, d); err != nil {
+				return err
+			}
+			return record(ctx, event(store.EventDeadlineChanged, fmt.Sprintf("deadline %s (was %s)", d, firstNonEmpty(st.Deadline, "none")), ChangeData{Old: st.Deadline, New: d, By: by}))
+		}
+	case CmdStatus, CmdNote:
+		if c.Name == CmdStatus && !r.act {
+			return s, notAllowed(actors)
+		}
+		if c.Name == CmdNote && !r.note {
+			return s, notAllowed("the people our mails about it went to")
+		}
+		if c.Arg == "" {
+			return s, c.Name + " needs a text on the same line"
+		}
+		s.run = func(ctx context.Context) error {
+			if c.Name == CmdStatus {
+				if err := tx.SetStatusLine(st.ID, clip(c.Arg, 500)); err != nil {
+					return err
+				}
+				return record(ctx, event(store.EventStatus, clip(c.Arg, 500), nil))
+			}
+			return record(ctx, event(store.EventNote, clip(c.Arg, 2000), nil))
+		}
+	case CmdReply:
+		if !r.act {
+			return s, notAllowed(actors)
+		}
+		if st.Direction != store.Incoming {
+			return s, st.Ref() + " is an outgoing statement; a reply is for statements we received"
+		}
+		if strings.TrimSpace(pl.cmds.ReplyText) == "" && len(pl.parsed.Attachments) == 0 {
+			return s, "the reply has no text and no attachment: write the response below the \"reply\" line"
+		}
+		from := pl.dir.Body(firstBodyID(st.To))
+		if from == nil || !from.IsIETF() {
+			return s, st.Ref() + " was not addressed to an IETF body we know; redirect it first"
+		}
+		if len(st.ResponseContacts) == 0 {
+			return s, st.Ref() + " names no response contact to send the reply to"
+		}
+		s.run = func(ctx context.Context) error { return pl.reply(ctx, st, from) }
+	case CmdApprove, CmdReject:
+		if st.State != store.StatePending || stage(st) != "approval" {
+			return s, st.Ref() + " is not waiting for approval"
+		}
+		if !r.approve {
+			return s, notAllowed("the approvers of statements from " + st.From.Name)
+		}
+		if c.Name == CmdReject && c.Arg == "" {
+			return s, "reject needs a reason on the same line"
+		}
+		s.run = func(ctx context.Context) error {
+			if c.Name == CmdApprove {
+				if err := record(ctx, event(store.EventApproved, "approved", nil)); err != nil {
+					return err
+				}
+				return pl.p.transmit(ctx, tx, st, pl.msgIDOr(), by)
+			}
+			if err := tx.SetState(st.ID, store.StateRejected, now); err != nil {
+				return err
+			}
+			return record(ctx, event(store.EventApprovalRejected, "rejected: "+c.Arg, nil))
+		}
+	case CmdConfirm:
+		if st.State != store.StatePending || stage(st) != "confirmation" {
+			return s, st.Ref() + " is not waiting for confirmation"
+		}
+		if !r.submitter {
+			return s, notAllowed("its submitter, " + st.Submitter)
+		}
+		s.run = func(ctx context.Context) error {
+			if err := record(ctx, event(store.EventConfirmed, "confirmed by the submitter", nil)); err != nil {
+				return err
+			}
+			return pl.p.afterConfirm(ctx, tx, st, pl.msgIDOr(), by)
+		}
+	default:
+		return s, fmt.Sprintf("%q is not a command", c.Name)
+	}
+	return s, ""
+}
+
+func (pl *planner) msgIDOr() int64 { return pl.msgID }
+
+// stage says what a pending outgoing statement waits for.
+func stage(st *store.Statement) string {
+	stage := "confirmation"
+	for _, ev := range st.Events {
+		switch ev.Type {
+		case store.EventConfirmed:
+			stage = "approval"
+		case store.EventApproved, store.EventTransmitted:
+			stage = "done"
+		}
+	}
+	return stage
+}
+
+// reply turns the reply text into the IETF's response (DESIGN 6): From and
+// To reversed, In Response, related both ways, sent to the response contacts.
+func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *directory.Body) error {
+	p, tx, now := pl.p, pl.tx, pl.p.Now()
+	title := orig.Title
+	if !strings.HasPrefix(strings.ToLower(title), "response") {
+		title = "Response to " + title
+	}
+	st := &store.Statement{
+		MessageID: pl.msgIDOr(), Direction: store.Outgoing, State: store.StateOpen,
+		From: store.BodyRef{ID: from.ID, Name: from.Name}, To: []store.BodyRef{orig.From},
+		Title: title, Purpose: PurposeResponse, Submitter: pl.sender, Assignee: pl.sender, ReceivedAt: now,
+		Body:             pl.cmds.ReplyText,
+		ResponseContacts: []store.Contact{{Name: pl.parsed.From.Name, Addr: pl.sender}},
+		ThreadID:         orig.ThreadID,
+	}
+	for _, a := range pl.parsed.Attachments {
+		st.Attachments = append(st.Attachments, store.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
+	}
+	if err := tx.InsertStatement(st); err != nil {
+		return err
+	}
+	if err := tx.AddRelation(st.ID, orig.ID, store.RelRepliesTo); err != nil {
+		return err
+	}
+	if err := tx.SetReplied(orig.ID, now); err != nil {
+		return err
+	}
+	if err := tx.InsertEvent(&store.Event{StatementID: st.ID, MessageID: pl.msgIDOr(), At: now, Type: store.EventSubmitted, By: pl.sender,
+		Text: fmt.Sprintf("response to %s by %s", orig.Ref(), pl.sender)}); err != nil {
+		return err
+	}
+	if err := tx.InsertEvent(&store.Event{StatementID: orig.ID, MessageID: pl.msgIDOr(), At: now, Type: store.EventReplied, By: pl.sender,
+		Text: fmt.Sprintf("answered by %s", st.Ref())}); err != nil {
+		return err
+	}
+	return p.transmit(ctx, tx, st, pl.msgIDOr(), pl.sender)
+}
+
+// transmit sends an outgoing statement to the SDO (DESIGN 4): the event
+// causes the mails; the statement becomes open (current) from pending.
+func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statement, msgID int64, by string) error {
+	if st.State != store.StateOpen {
+		if err := tx.SetState(st.ID, store.StateOpen, p.Now()); err != nil {
+			return err
+		}
+	}
+	var names []string
+	for _, b := range st.To {
+		names = append(names, b.Name)
+	}
+	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: p.Now(), Type: store.EventTransmitted, By: by,
+		Text: "sent to " + strings.Join(names, ", ")}
+	if err := tx.InsertEvent(ev); err != nil {
+		return err
+	}
+	return p.Composer.Compose(ctx, tx, ev)
+}
+
+// afterConfirm moves a confirmed outgoing statement on: to its approvers,
+// or straight to the SDO when its submitter needs nobody's approval.
+func (p *Processor) afterConfirm(ctx context.Context, tx *store.Tx, st *store.Statement, msgID int64, by string) error {
+	dir := p.Directory()
+	appr := approvers(dir, dir.Body(st.From.ID))
+	needs := len(appr) > 0
+	for _, a := range appr {
+		if strings.EqualFold(a.Addr, st.Submitter) {
+			needs = false
+		}
+	}
+	if !needs {
+		return p.transmit(ctx, tx, st, msgID, by)
+	}
+	var addrs []string
+	for _, a := range appr {
+		addrs = append(addrs, a.Addr)
+	}
+	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: p.Now(), Type: store.EventApprovalRequested, By: "liaisond",
+		Text: "waiting for approval by " + strings.Join(addrs, " or ")}
+	if err := tx.InsertEvent(ev); err != nil {
+		return err
+	}
+	return p.Composer.Compose(ctx, tx, ev)
+}
+
+func firstBodyID(refs []store.BodyRef) string {
+	for _, r := range refs {
+		if r.ID != "" {
+			return r.ID
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// clip shortens s to at most n bytes on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

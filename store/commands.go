@@ -1,0 +1,130 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Event types of commands and the outgoing-statement workflow (DESIGN 4, 6).
+const (
+	EventComment               = "comment"         // a reply without a command line
+	EventCommandRefused        = "command-refused" // a command not done, and why
+	EventClosed                = "closed"
+	EventReopened              = "reopened"
+	EventReassigned            = "reassigned"
+	EventRedirected            = "redirected"
+	EventDeadlineChanged       = "deadline-changed"
+	EventStatus                = "status"
+	EventNote                  = "note"
+	EventHelp                  = "help"
+	EventConfirmationRequested = "confirmation-requested"
+	EventConfirmed             = "confirmed"
+	EventApprovalRequested     = "approval-requested"
+	EventApproved              = "approved"
+	EventApprovalRejected      = "approval-rejected"
+	EventTransmitted           = "transmitted" // an outgoing statement went to the SDO
+	EventBounced               = "bounced"     // a delivery status notification for one of our mails
+	EventHeld                  = "held"        // over the submission rate (DESIGN 7)
+)
+
+// StateRejected is an outgoing statement its approver turned down.
+const StateRejected = "rejected"
+
+// SetState changes a statement's state; closing records when.
+func (t *Tx) SetState(id int64, state string, at time.Time) error {
+	var closed any
+	if state == StateClosed || state == StateRejected {
+		closed = fmtTime(at)
+	}
+	_, err := t.exec(`UPDATE statements SET state = ?, closed_at = ? WHERE id = ?`, state, closed, id)
+	return err
+}
+
+// SetAssignee hands a statement to someone else.
+func (t *Tx) SetAssignee(id int64, addr string) error {
+	_, err := t.exec(`UPDATE statements SET assignee = ? WHERE id = ?`, addr, id)
+	return err
+}
+
+// SetDeadline changes a statement's deadline (YYYY-MM-DD).
+func (t *Tx) SetDeadline(id int64, deadline string) error {
+	_, err := t.exec(`UPDATE statements SET deadline = ? WHERE id = ?`, deadline, id)
+	return err
+}
+
+// SetStatusLine records the status line shown on the statement's page.
+func (t *Tx) SetStatusLine(id int64, text string) error {
+	_, err := t.exec(`UPDATE statements SET status_line = ? WHERE id = ?`, text, id)
+	return err
+}
+
+// ReplaceTo readdresses a statement to other bodies (a redirect).
+func (t *Tx) ReplaceTo(id int64, to []BodyRef) error {
+	if _, err := t.exec(`DELETE FROM statement_to WHERE statement_id = ?`, id); err != nil {
+		return err
+	}
+	for i, b := range to {
+		if _, err := t.exec(`INSERT INTO statement_to (statement_id, pos, body_id, name) VALUES (?,?,?,?)`, id, i+1, b.ID, b.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WasRecipient reports whether addr was sent a mail about the statement:
+// the "authenticated recipients" that may add notes (DESIGN 6).
+func (t *Tx) WasRecipient(statementID int64, addr string) (bool, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM outbox WHERE statement_id = ? AND rcpt = ?`, statementID, addr).Scan(&n)
+	return n > 0, err
+}
+
+// RepliesSince counts the mails of the given kinds queued for rcpt since a
+// time: the basis of the per-address rate of error and help replies.
+func (t *Tx) RepliesSince(rcpt string, kinds []string, since time.Time) (int, error) {
+	args := []any{rcpt, fmtTime(since)}
+	for _, k := range kinds {
+		args = append(args, k)
+	}
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM outbox WHERE rcpt = ? AND created_at >= ? AND kind IN (`+placeholders(len(kinds))+`)`, args...).Scan(&n)
+	return n, err
+}
+
+// StatementsSince counts statements received since a time, from one
+// submitter ("" for all): the basis of the submission rate (DESIGN 7).
+func (t *Tx) StatementsSince(submitter string, since time.Time) (int, error) {
+	var n int
+	var err error
+	if submitter == "" {
+		err = t.queryRow(`SELECT count(*) FROM statements WHERE received_at >= ?`, fmtTime(since)).Scan(&n)
+	} else {
+		err = t.queryRow(`SELECT count(*) FROM statements WHERE submitter = ? AND received_at >= ?`, submitter, fmtTime(since)).Scan(&n)
+	}
+	return n, err
+}
+
+// HeldSince reports whether any statement was held since a time (the
+// secretariat is told once per burst, not once per mail).
+func (t *Tx) HeldSince(since time.Time) (bool, error) {
+	var n int
+	err := t.queryRow(`SELECT count(*) FROM events WHERE type = ? AND at >= ?`, EventHeld, fmtTime(since)).Scan(&n)
+	return n > 0, err
+}
+
+// OutboxByMessageID finds the outbox row that sent a Message-ID.
+func (t *Tx) OutboxByMessageID(messageID string) (*OutboxMail, error) {
+	m, err := scanOutbox(t.queryRow(`SELECT `+outboxColumns+` FROM outbox WHERE message_id = ?`, messageID), false)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("outbox message %s: %w", messageID, ErrNotFound)
+	}
+	return m, err
+}
+
+// MarkBounced records that a mail the server took was later returned.
+func (t *Tx) MarkBounced(id int64, reason string) error {
+	_, err := t.exec(`UPDATE outbox SET state = ?, last_error = ? WHERE id = ?`, OutboxFailed, "bounced: "+reason, id)
+	return err
+}
