@@ -40,7 +40,7 @@ func TrustedAuth(h mail.Header, authservID, from string) (bool, string) {
 			if d == "" && r.Identifier != "" {
 				_, d, _ = strings.Cut(strings.ToLower(r.Identifier), "@")
 			}
-			if r.Value == authres.ResultPass && d != "" && (d == domain || strings.HasSuffix(domain, "."+d)) {
+			if r.Value == authres.ResultPass && strings.Contains(d, ".") && (d == domain || strings.HasSuffix(domain, "."+d)) {
 				return true, "dkim=pass header.d=" + d
 			}
 		case *authres.DMARCResult:

@@ -24,6 +24,7 @@ import (
 type mailpit struct {
 	SMTPAddr string
 	API      string
+	taken    map[string]bool // mails already returned by waitMail
 }
 
 // findTool looks for a test tool in PATH and in the repository's .bin.

@@ -1,0 +1,234 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/mail"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"liaisond/directory"
+	"liaisond/store"
+	"liaisond/token"
+)
+
+func TestParseCommands(t *testing.T) {
+	tests := []struct {
+		name    string
+		text    string
+		needRef bool
+		want    []string // name:arg, "?" prefix for unknown
+		reply   string
+		rest    string
+	}{
+		{"one", "close done\n", false, []string{"close:done"}, "", ""},
+		{"case and colon", "CLOSE: done", false, []string{"close:done"}, "", ""},
+		{"several, blank lines between", "\n\ndeadline 2027-03-01\n\nstatus drafting\nThanks all", false,
+			[]string{"deadline:2027-03-01", "status:drafting"}, "", "Thanks all"},
+		{"reply takes the rest", "reply\nDear SG15,\n\nclose\nregards", false, []string{"reply:"}, "Dear SG15,\n\nclose\nregards", ""},
+		{"text first: no commands", "Thanks, close this please\nclose", false, nil, "", "Thanks, close this please\nclose"},
+		{"courtesy word is text", "Thanks\nclose", false, nil, "", "Thanks\nclose"},
+		{"misspelt command", "clsoe", false, []string{"?clsoe:"}, "", ""},
+		{"unrelated word is text", "Colleagues", false, nil, "", "Colleagues"},
+		{"commands@ needs the reference", "close", true, nil, "", "close"},
+		{"commands@ with references", "LS-42 close superseded\n[LS-7] note hello\nLS 9 reopen", true,
+			[]string{"42 close:superseded", "7 note:hello", "9 reopen:"}, "", ""},
+		{"reference with unknown command", "LS-42 frobnicate now", true, []string{"?42 frobnicate:now"}, "", ""},
+		{"reference-looking prose", "LSA-1 is fine", true, nil, "", "LSA-1 is fine"},
+		{"empty", "", false, nil, "", ""},
+		{"CRLF", "close\r\n", false, []string{"close:"}, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ParseCommands(tc.text, tc.needRef)
+			var names []string
+			for _, c := range got.List {
+				s := c.Name + ":" + c.Arg
+				if c.Ref != 0 {
+					s = fmt.Sprint(c.Ref) + " " + s
+				}
+				if !c.Known {
+					s = "?" + s
+				}
+				names = append(names, s)
+			}
+			if strings.Join(names, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("commands = %q, want %q", names, tc.want)
+			}
+			if got.ReplyText != tc.reply {
+				t.Errorf("reply text = %q, want %q", got.ReplyText, tc.reply)
+			}
+			if got.Rest != tc.rest {
+				t.Errorf("rest = %q, want %q", got.Rest, tc.rest)
+			}
+		})
+	}
+}
+
+func FuzzParseCommands(f *testing.F) {
+	for _, s := range []string{"close\n", "reply\nx", "LS-1 close\nLS-2 note x", "clsoe", "\n\nstatus a\nb", "[LS-99999999999999999999] x"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, text string, needRef bool) {
+		got := ParseCommands(text, needRef)
+		for _, c := range got.List {
+			if c.Ref < 0 || (needRef && c.Ref == 0) {
+				t.Errorf("ref %d (needRef %v) from %q", c.Ref, needRef, c.Line)
+			}
+			if c.Known {
+				if _, ok := knownCommands[c.Name]; !ok {
+					t.Errorf("known command %q", c.Name)
+				}
+			}
+			if !strings.Contains(text, c.Line) {
+				t.Errorf("line %q not in the input", c.Line)
+			}
+		}
+		if len(got.ReplyText) > len(text) || len(got.Rest) > len(text) {
+			t.Errorf("output longer than input")
+		}
+	})
+}
+
+func TestTrustedAuth(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers []string
+		from    string
+		want    bool
+	}{
+		{"dkim pass aligned", []string{"mx.example; dkim=pass header.d=ccamp.example"}, "a@ccamp.example", true},
+		{"dkim pass parent domain", []string{"mx.example; dkim=pass header.d=ccamp.example"}, "a@mail.ccamp.example", true},
+		{"dkim pass other domain", []string{"mx.example; dkim=pass header.d=evil.example"}, "a@ccamp.example", false},
+		{"dmarc pass", []string{"mx.example; spf=fail; dmarc=pass header.from=ccamp.example"}, "a@ccamp.example", true},
+		{"dkim fail", []string{"mx.example; dkim=fail header.d=ccamp.example"}, "a@ccamp.example", false},
+		{"other authserv-id", []string{"evil.example; dkim=pass header.d=ccamp.example"}, "a@ccamp.example", false},
+		{"forged below the real one", []string{"mx.example; dkim=none", "mx.example; dkim=pass header.d=ccamp.example"}, "a@ccamp.example", false},
+		{"a bare TLD aligns nothing", []string{"mx.example; dkim=pass header.d=example"}, "a@ccamp.example", false},
+		{"suffix is not alignment", []string{"mx.example; dkim=pass header.d=camp.example"}, "a@ccamp.example", false},
+		{"none", nil, "a@ccamp.example", false},
+	}
+	for _, tc := range tests {
+		h := mail.Header{}
+		if tc.headers != nil {
+			h["Authentication-Results"] = tc.headers
+		}
+		got, why := TrustedAuth(h, "mx.example", tc.from)
+		if got != tc.want {
+			t.Errorf("%s: TrustedAuth = %v (%s), want %v", tc.name, got, why, tc.want)
+		}
+	}
+	if ok, _ := TrustedAuth(mail.Header{"Authentication-Results": {"mx.example; dkim=pass header.d=a.example"}}, "", "x@a.example"); ok {
+		t.Error("trusted with no authserv-id configured")
+	}
+}
+
+func TestParseDSN(t *testing.T) {
+	raw := "From: MAILER-DAEMON@mx.example\r\nMessage-ID: <dsn@liaison.example>\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\nOriginal-Recipient: rfc822;orig@x.example\r\nFinal-Recipient: rfc822; <Bob@X.example>\r\nAction: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: smtp; 552 mailbox full\r\n" +
+		"--b\r\nContent-Type: message/rfc822\r\n\r\nMessage-ID: <notification.abc@liaison.example>\r\nSubject: x\r\n\r\nbody\r\n--b--\r\n"
+	d := ParseDSN([]byte(raw), "liaison.example", "dsn@liaison.example")
+	if len(d.MessageIDs) != 1 || d.MessageIDs[0] != "notification.abc@liaison.example" {
+		t.Errorf("message ids = %v", d.MessageIDs)
+	}
+	if d.Recipient != "bob@x.example" || d.Action != "failed" || d.Status != "5.2.2" || !strings.Contains(d.Diagnostic, "mailbox full") {
+		t.Errorf("dsn = %+v", d)
+	}
+}
+
+// nopComposer records the events that would cause mail.
+type nopComposer struct{ events []string }
+
+func (c *nopComposer) Compose(_ context.Context, _ *store.Tx, ev *store.Event) error {
+	c.events = append(c.events, ev.Type)
+	return nil
+}
+
+// TestCommandPermissions checks DESIGN 6's table of who may do what, with
+// senders authenticated by their own personal reply address.
+func TestCommandPermissions(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir, err := directory.Parse(directory.Demo, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := token.NewKeys(1, []byte("0123456789abcdef0123456789abcdef"))
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	p := &Processor{
+		Config: Config{Domain: "liaison.example", StatementsLocal: "statements", CommandsLocal: "commands", TokenPrefix: "ls"},
+		Store:  s, Directory: func() *directory.Directory { return dir }, Composer: &nopComposer{}, Keys: keys,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
+	}
+	n := 0
+	receive := func(from, to, body string) Result {
+		t.Helper()
+		n++
+		raw := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: test\r\nMessage-ID: <m%d@test>\r\n\r\n%s\r\n", from, to, n, body)
+		res, err := p.Receive(ctx, Envelope{Source: "test", MailFrom: from, Rcpt: []string{to}, Known: true}, []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	submit := func() int64 {
+		res := receive("sender@itu.example", "statements@liaison.example",
+			"From: ITU-T SG15\r\nTo: IETF CCAMP WG\r\nTitle: t\r\nPurpose: For Action\r\nDeadline: 2027-01-31\r\nTechnical-Contact: expert@vendor.example\r\n\r\nbody")
+		if res.Statement == 0 {
+			t.Fatalf("submission not accepted: %+v", res)
+		}
+		return res.Statement
+	}
+	tests := []struct {
+		who, command string
+		allowed      bool
+	}{
+		{"alice@ccamp.example", "close", true},             // assignee
+		{"bob@ccamp.example", "close", true},               // the other chair
+		{"carol@ietf.example", "status reviewing", true},   // supervisor (Routing AD)
+		{"dan@lm.example", "redirect mpls", true},          // liaison manager
+		{"statements@ietf.example", "redirect mpls", true}, // secretariat
+		{"alice@ccamp.example", "redirect mpls", false},    // a chair may not redirect
+		{"expert@vendor.example", "note looks good", true}, // a recipient may note
+		{"expert@vendor.example", "close", false},          // but not close
+		{"mike@mpls.example", "close", false},              // chair of another WG
+		{"mike@mpls.example", "note hi", true},             // token-authenticated: any recipient
+		{"alice@ccamp.example", "approve", false},          // nothing pending
+		{"alice@ccamp.example", "deadline 30/02/2027", false},
+		{"alice@ccamp.example", "reassign nobody", false},
+		{"alice@ccamp.example", "reassign mpls", true},
+	}
+	for _, tc := range tests {
+		id := submit()
+		addr := keys.Address("ls", "liaison.example", id, tc.who)
+		res := receive(tc.who, addr, tc.command)
+		st, err := viewStatement(s, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := st.Events[len(st.Events)-1]
+		refused := last.Type == store.EventCommandRefused
+		if refused == tc.allowed {
+			t.Errorf("%s %q: allowed=%v, want %v (last event %s: %s; result %+v)", tc.who, tc.command, !refused, tc.allowed, last.Type, last.Text, res)
+		}
+	}
+}
+
+func viewStatement(s *store.Store, id int64) (*store.Statement, error) {
+	var st *store.Statement
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		var err error
+		st, err = tx.Statement(id)
+		return err
+	})
+	return st, err
+}
