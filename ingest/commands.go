@@ -100,7 +100,9 @@ func parseCommandLine(line string, needRef bool) (Command, bool) {
 	rest := line
 	if ref, after, ok := cutRef(rest); ok {
 		cmd.Ref, rest = ref, after
-	} else if needRef {
+	} else if needRef && !strings.EqualFold(strings.TrimRight(strings.TrimSpace(rest), ".!"), CmdHelp) {
+		// At commands@ every command names its statement; only "help"
+		// stands alone.
 		return cmd, false
 	}
 	word, arg, _ := strings.Cut(strings.TrimSpace(rest), " ")

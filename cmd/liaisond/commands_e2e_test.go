@@ -189,6 +189,10 @@ func TestCommandsEndToEnd(t *testing.T) {
 		if ev := lastEvent(st); ev.Type != "command-refused" || !strings.Contains(ev.Text, "could not verify") {
 			t.Errorf("last event = %+v, want command-refused (not authenticated)", ev)
 		}
+		msg := mp.waitMail(t, "alice@ccamp.example", "Not done")
+		if body := mp.text(t, msg.ID); !strings.Contains(body, "could not verify") {
+			t.Errorf("error reply does not say why:\n%s", body)
+		}
 		for _, ev := range st.Events {
 			if ev.Type == "note" {
 				t.Errorf("a note was recorded from an unauthenticated mail: %+v", ev)
@@ -319,6 +323,23 @@ func TestCommandsEndToEnd(t *testing.T) {
 		out, err := d.cli(t, "list", "-json", "-state", "closed")
 		if err != nil || !strings.Contains(out, `"ref": "LS-1"`) && !strings.Contains(out, `"ref":"LS-1"`) {
 			t.Errorf("list -state closed: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("help is answered, at most reply_rate_per_hour times an hour", func(t *testing.T) {
+		before := outboxLen()
+		for i := 0; i < 7; i++ {
+			raw := fmt.Sprintf("From: someone@anywhere.example\r\nTo: commands@liaison.example\r\nSubject: help\r\nMessage-ID: <help-%d@anywhere.example>\r\n\r\nhelp\r\n", i)
+			if err := sendSMTP(d.smtpAddr, "someone@anywhere.example", []string{"commands@liaison.example"}, raw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := outboxLen() - before; got != 5 {
+			t.Errorf("%d help answers queued for 7 requests, want 5 (the default rate)", got)
+		}
+		msg := mp.waitMail(t, "someone@anywhere.example", "Commands")
+		if body := mp.text(t, msg.ID); !strings.Contains(body, "deadline DATE") {
+			t.Errorf("help answer:\n%s", body)
 		}
 	})
 
