@@ -233,3 +233,52 @@ func viewStatement(s *store.Store, id int64) (*store.Statement, error) {
 	})
 	return st, err
 }
+
+// TestOutgoingRejected: with a trusted DKIM pass the confirmation round trip
+// is skipped; the AD's "reject" ends the statement unsent.
+func TestOutgoingRejected(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir, err := directory.Parse(directory.Demo, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := token.NewKeys(1, []byte("0123456789abcdef0123456789abcdef"))
+	comp := &nopComposer{}
+	p := &Processor{
+		Config: Config{Domain: "liaison.example", StatementsLocal: "statements", CommandsLocal: "commands", TokenPrefix: "ls", AuthservID: "mx.liaison.example"},
+		Store:  s, Directory: func() *directory.Directory { return dir }, Composer: comp, Keys: keys,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
+	}
+	raw := "Authentication-Results: mx.liaison.example; dkim=pass header.d=ccamp.example\r\nFrom: alice@ccamp.example\r\nTo: statements@liaison.example\r\n" +
+		"Subject: x\r\nMessage-ID: <o1@ccamp.example>\r\n\r\nFrom: CCAMP\r\nTo: ITU-T SG15\r\nTitle: t\r\nPurpose: For Information\r\n\r\nbody\r\n"
+	res, err := p.Receive(ctx, Envelope{Source: "test", MailFrom: "alice@ccamp.example", Rcpt: []string{"statements@liaison.example"}, Known: true}, []byte(raw))
+	if err != nil || res.Statement == 0 {
+		t.Fatalf("outgoing statement not taken: %v %+v", err, res)
+	}
+	addr := keys.Address("ls", "liaison.example", res.Statement, "rick@ietf.example")
+	cmd := "From: rick@ietf.example\r\nTo: " + addr + "\r\nSubject: Re\r\nMessage-ID: <r1@ietf.example>\r\n\r\nreject the WG has not agreed yet\r\n"
+	if _, err := p.Receive(ctx, Envelope{Source: "test", MailFrom: "rick@ietf.example", Rcpt: []string{addr}, Known: true}, []byte(cmd)); err != nil {
+		t.Fatal(err)
+	}
+	st, err := viewStatement(s, res.Statement)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range st.Events {
+		types = append(types, ev.Type)
+	}
+	if st.State != store.StateRejected || strings.Join(types, ",") != "submitted,confirmed,approval-requested,approval-rejected" {
+		t.Errorf("state %s, history %v", st.State, types)
+	}
+	for _, ev := range comp.events {
+		if ev == store.EventTransmitted {
+			t.Error("a rejected statement was transmitted")
+		}
+	}
+}
