@@ -282,3 +282,44 @@ func TestOutgoingRejected(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeHeld: a command mail kept as held by an earlier version is
+// applied by Resume.
+func TestResumeHeld(t *testing.T) {
+	ctx := context.Background()
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	dir, _ := directory.Parse(directory.Demo, "demo")
+	keys := token.NewKeys(1, []byte("0123456789abcdef0123456789abcdef"))
+	p := &Processor{
+		Config: Config{Domain: "liaison.example", StatementsLocal: "statements", CommandsLocal: "commands", TokenPrefix: "ls"},
+		Store:  s, Directory: func() *directory.Directory { return dir }, Composer: &nopComposer{}, Keys: keys,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
+	}
+	sub := "From: sender@itu.example\r\nTo: statements@liaison.example\r\nSubject: x\r\nMessage-ID: <s1@itu.example>\r\n\r\nFrom: ITU-T SG15\r\nTo: CCAMP\r\nTitle: t\r\nPurpose: For Information\r\n\r\nbody\r\n"
+	res, err := p.Receive(ctx, Envelope{Source: "test", MailFrom: "sender@itu.example", Rcpt: []string{"statements@liaison.example"}, Known: true}, []byte(sub))
+	if err != nil || res.Statement != 1 {
+		t.Fatalf("%v %+v", err, res)
+	}
+	addr := keys.Address("ls", "liaison.example", 1, "alice@ccamp.example")
+	raw := "From: alice@ccamp.example\r\nTo: " + addr + "\r\nSubject: Re\r\nMessage-ID: <c1@ccamp.example>\r\n\r\nclose\r\n"
+	err = s.Update(ctx, func(tx *store.Tx) error {
+		m := &store.Message{ReceivedAt: time.Now(), Source: "smtp", MailFrom: "alice@ccamp.example", RcptTo: []string{addr},
+			Identity: "raw:c1", SHA256: "c1", Raw: []byte(raw), Class: ClassCommand, State: store.MessageHeld}
+		_, _, err := tx.InsertMessage(m)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := p.Resume(ctx); err != nil || n != 1 {
+		t.Fatalf("Resume = %d, %v", n, err)
+	}
+	st, _ := viewStatement(s, 1)
+	if st.State != store.StateClosed {
+		t.Errorf("state = %s, want closed by the resumed command", st.State)
+	}
+}

@@ -84,6 +84,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	start("outbox", func() error { return a.sender.Run(ctx) })
 
+	// Mail an earlier version kept as held (commands before they were
+	// handled) is applied now.
+	if n, err := a.processor.Resume(ctx); err != nil {
+		log.Error("applying held messages failed; they stay held and are retried at the next start", "err", err)
+	} else if n > 0 {
+		log.Info("held messages applied", "count", n)
+	}
+
 	// SIGHUP reloads the directory; a bad file keeps the old one.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
