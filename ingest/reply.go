@@ -397,7 +397,7 @@ func isFieldBlock(lines []string, i int) bool {
 
 // replyVerbs end an attribution line ("... wrote:"), lowercased.
 var replyVerbs = []string{
-	"wrote", "writes", "a écrit", "schrieb", "ha scritto", "escreveu", "escribió", "escribio", "schreef",
+	"wrote", "writes", "a écrit", "écrit", "schrieb", "ha scritto", "escreveu", "escribió", "escribio", "schreef",
 	"geschreven", "skrev", "kirjoitti", "napisał", "napisała", "napisał(a)", "napsal", "napsala", "napsal(a)",
 	"написал", "написала", "написал(а)", "писал", "írta", "yazdı", "έγραψε", "scrise", "rašė", "kirjutas",
 	"写道", "書きました", "작성", "skrifaði", "pisze", "ha escrit", "idatzi zuen",

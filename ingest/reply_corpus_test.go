@@ -18,10 +18,10 @@ var replyCorpora = []struct {
 	dir, files string
 	floor      int
 }{
-	{"github-email_reply_parser", "emails", 0},
-	{"crisp-email-reply-parser", "", 0},
-	{"talon", "", 0},
-	{"liaisond", "", 0},
+	{"github-email_reply_parser", "emails", 22},
+	{"crisp-email-reply-parser", "", 74},
+	{"talon", "", 19},
+	{"liaisond", "", 47},
 }
 
 // replyCase is one expected.tsv row.
