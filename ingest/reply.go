@@ -241,7 +241,7 @@ var separatorPhrases = []string{
 // --------" or "Begin forwarded message:". Apart from the "Begin forwarded
 // message" kind, the phrase must be set off by dashes or similar.
 func isSeparator(t string) bool {
-	if len(t) > 80 {
+	if len(t) > 80 || !strings.ContainsAny(t[:1], "-_=*~<bBdDaA") {
 		return false
 	}
 	low := strings.ToLower(t)
@@ -273,7 +273,7 @@ var mobileFooterPrefixes = []string{
 // isMobileFooter reports whether t is a mail app footer: one of the known
 // beginnings, at most maxFooterWords words, a link at its end ignored.
 func isMobileFooter(t string) bool {
-	if len(t) > 120 {
+	if len(t) > 120 || t[0] < utf8.RuneSelf && !strings.ContainsAny(t[:1], "sSgGeEvViIoObBhHlLwWkK") {
 		return false
 	}
 	s := t
@@ -416,7 +416,16 @@ func attributionEnd(w string) (verb, addr bool) {
 		core, colon = c, true
 	}
 	core = strings.TrimRight(core, " \t\u00a0")
-	low := strings.ToLower(core)
+	// Only the end matters; the longest verb is under 32 bytes.
+	tail := core
+	if len(tail) > 48 {
+		k := len(tail) - 48
+		for k < len(tail) && !utf8.RuneStart(tail[k]) {
+			k++
+		}
+		tail = tail[k:]
+	}
+	low := strings.ToLower(tail)
 	for _, v := range replyVerbs {
 		if strings.HasSuffix(low, v) {
 			before, _ := utf8.DecodeLastRuneInString(low[:len(low)-len(v)])
