@@ -178,14 +178,23 @@ func findCut(lines []string) (cut int, kind cutKind, last int) {
 // (bottom posting, Thunderbird's default) or between its parts (inline
 // answers), for a reply with nothing above the quote: the lines after the
 // attribution without the quoted ones, up to the first signature, separator,
-// header block or further attribution. An unquoted line right after a long
+// header block or further attribution. The quote must come first: when the
+// attribution is followed by unquoted text, that text is the original, and
+// nothing is returned. An unquoted line right after a long
 // quoted line is taken as the rest of that line wrapped by a mail client
 // that did not quote it, and dropped with it.
 func belowQuote(lines []string) []string {
 	var out []string
 	prevQuoted, prevLong := false, false
+	seenQuote := false
 	for _, l := range lines {
 		t := strings.TrimSpace(l)
+		if !seenQuote && t != "" && !isQuoted(t) {
+			// An attribution followed by the original without quote marks:
+			// all of it is the original.
+			return nil
+		}
+		seenQuote = seenQuote || t != ""
 		switch {
 		case t != "" && isQuoted(t):
 			prevQuoted, prevLong = true, utf8.RuneCountInString(t) >= wrappedQuoteLen
