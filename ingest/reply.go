@@ -53,7 +53,7 @@ func StripReply(text string) string {
 	}
 	cut, kind, last := findCut(lines)
 	top := lines[:cut]
-	if len(trimBlankLinesSlice(top)) == 0 && (kind == cutQuote || kind == cutAttribution) {
+	if trimBlankLines(top) == "" && (kind == cutQuote || kind == cutAttribution) {
 		top = belowQuote(lines[last+1:])
 	}
 	lines = top
@@ -443,6 +443,9 @@ func attributionEnd(w string) (verb, addr bool) {
 			}
 		}
 	}
+	if colon && strings.Contains(low, "wrote on ") {
+		return true, false // Lotus Notes: "Alice/Org wrote on 04/03/2024 10:12:00 AM:"
+	}
 	if colon && (strings.HasSuffix(core, ">") || strings.HasSuffix(core, "&gt;")) {
 		return false, true
 	}
@@ -581,17 +584,6 @@ func trimSignOff(lines []string) []string {
 			return lines
 		}
 		n++
-	}
-	return lines
-}
-
-// trimBlankLinesSlice removes empty lines at both ends.
-func trimBlankLinesSlice(lines []string) []string {
-	for len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for len(lines) > 0 && lines[0] == "" {
-		lines = lines[1:]
 	}
 	return lines
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -178,4 +179,29 @@ func BenchmarkStripReply(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs/reply")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs/reply")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds()), "max-µs/reply")
+}
+
+// TestStripReplyOnHTMLText: HTML-only replies reach the command parser as
+// Message.Text, converted by htmlToText without the HTML quote markers; the
+// text-level rules must still find the quote headers. The talon HTML replies
+// must give the same text as through StripReplyHTML.
+func TestStripReplyOnHTMLText(t *testing.T) {
+	files, err := filepath.Glob("testdata/replies/talon/html_replies/*.html")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no talon HTML fixtures: %v", err)
+	}
+	noSpace := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := StripReply(htmlToText(string(b)))
+		if noSpace(got) != noSpace("Hi. I am fine.\n\nThanks,\nAlex") {
+			t.Errorf("%s: text path gave %q", filepath.Base(f), got)
+		}
+		if viaHTML := StripReplyHTML(string(b)); noSpace(viaHTML) != noSpace(got) {
+			t.Errorf("%s: StripReplyHTML %q, text path %q", filepath.Base(f), viaHTML, got)
+		}
+	}
 }
