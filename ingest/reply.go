@@ -53,8 +53,14 @@ func StripReply(text string) string {
 	}
 	cut, kind, last := findCut(lines)
 	top := lines[:cut]
-	if trimBlankLines(top) == "" && (kind == cutQuote || kind == cutAttribution) {
-		top = belowQuote(lines[last+1:])
+	if kind == cutQuote || kind == cutAttribution {
+		switch t := trimBlankLines(top); {
+		case t == "":
+			top = belowQuote(lines[last+1:])
+		case isGreeting(t):
+			// "Hi,", the attribution, the quote, then the answer.
+			top = append(top[:len(top):len(top)], belowQuote(lines[last+1:])...)
+		}
 	}
 	lines = top
 	for {
@@ -172,6 +178,13 @@ func findCut(lines []string) (cut int, kind cutKind, last int) {
 		}
 	}
 	return len(lines), cutNone, len(lines)
+}
+
+// isGreeting reports whether the text above a quote is only a salutation
+// such as "Hi," or "Dear all," (one short line ending with a comma), so
+// that the reply is bottom-posted below it. A command line is never one.
+func isGreeting(t string) bool {
+	return len(t) <= 40 && !strings.Contains(t, "\n") && strings.HasSuffix(t, ",")
 }
 
 // belowQuote returns the new text of a reply written below the quote

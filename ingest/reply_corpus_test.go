@@ -18,7 +18,7 @@ var replyCorpora = []struct {
 	dir, files string
 	floor      int
 }{
-	{"github-email_reply_parser", "emails", 22},
+	{"github-email_reply_parser", "emails", 23},
 	{"crisp-email-reply-parser", "", 74},
 	{"talon", "", 19},
 	{"liaisond", "", 47},
