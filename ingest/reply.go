@@ -7,10 +7,14 @@ package ingest
 //
 // The rule is "cut at the first sign of quoted material": everything from the
 // first quoted line, quote header, forwarded/original-message separator,
-// signature delimiter or mobile footer on is dropped. Text written below a
-// quote (bottom posting, inline answers) is dropped too: that is what makes a
-// command line inside or below a quote unable to reach the top of the text,
-// where the command parser looks.
+// signature delimiter or mobile footer on is dropped. The one exception is
+// bottom posting (Thunderbird's default) and inline answers: when nothing, or
+// only a greeting like "Hi,", is written above a ">"-quoted block, the
+// unquoted lines below it are the reply (see belowQuote). Quoted lines never
+// reach the output, nor does anything below an Outlook header block, a
+// separator, or an attribution that is not followed by a ">" quote (the
+// original sent without quote marks), so a command quoted from an earlier
+// mail never runs.
 //
 // Everything here works line by line with plain string operations, no
 // regular expressions, and looks at most a few lines around each line, so the
@@ -42,7 +46,10 @@ const (
 // underscores) or mobile footer ("Sent from my iPhone", "Get Outlook for
 // iOS", "Von meinem iPhone gesendet", ...). A sign-off ("Best regards,")
 // followed by a signature block of two to six short lines at the end is
-// dropped too. Line ends become "\n", white space at line ends is removed,
+// dropped too. When nothing but a greeting ("Hi,") is above a ">" quote,
+// the reply was written below it (bottom posting, inline answers): the
+// unquoted lines after the quote are kept, up to a signature or a further
+// quote header. Line ends become "\n", white space at line ends is removed,
 // and empty lines at both ends are trimmed. Every output line is an input
 // line (less its trailing white space); the output is never longer than the
 // input.
@@ -180,11 +187,24 @@ func findCut(lines []string) (cut int, kind cutKind, last int) {
 	return len(lines), cutNone, len(lines)
 }
 
+// greetings begin a salutation line, lowercased.
+var greetings = map[string]bool{
+	"hi": true, "hello": true, "hey": true, "dear": true, "greetings": true, "good": true, "all": true,
+	"hallo": true, "liebe": true, "lieber": true, "sehr": true, "guten": true, "moin": true,
+	"bonjour": true, "salut": true, "cher": true, "chère": true, "chers": true, "hola": true, "estimado": true, "estimada": true,
+	"ciao": true, "buongiorno": true, "gentile": true, "caro": true, "cara": true, "olá": true, "prezado": true, "prezada": true,
+	"hej": true, "hoi": true, "beste": true,
+}
+
 // isGreeting reports whether the text above a quote is only a salutation
-// such as "Hi," or "Dear all," (one short line ending with a comma), so
-// that the reply is bottom-posted below it. A command line is never one.
+// such as "Hi," or "Dear all," (one short line that begins with a greeting
+// word and ends with a comma), so that the reply is bottom-posted below it.
 func isGreeting(t string) bool {
-	return len(t) <= 40 && !strings.Contains(t, "\n") && strings.HasSuffix(t, ",")
+	if len(t) > 40 || strings.Contains(t, "\n") || !strings.HasSuffix(t, ",") {
+		return false
+	}
+	w, _, _ := strings.Cut(strings.TrimSuffix(t, ","), " ")
+	return greetings[strings.ToLower(w)]
 }
 
 // belowQuote returns the new text of a reply written below the quote

@@ -59,6 +59,7 @@ func TestStripReply(t *testing.T) {
 		{"bottom post drops wrapped quote lines", "On 4 Mar 2024, Alice <a@b.example> wrote:\n> " + strings.Repeat("word ", 14) + "\nwrapped rest\n> short\nanswer", "answer"},
 		{"only quotes", "> a\n> b", ""},
 		{"greeting then bottom post", "Hi,\nOn 4 Mar 2024, Alice <a@b.example> wrote:\n> q\n\nanswer", "Hi,\n\nanswer"},
+		{"a command with a comma is no greeting", "close,\nOn 4 Mar 2024, Alice <a@b.example> wrote:\n> q\n\nreopen", "close,"},
 		{"two lines above a quote are the reply", "Hi,\nclose\nOn 4 Mar 2024, Alice <a@b.example> wrote:\n> q\n\nreopen", "Hi,\nclose"},
 		{"top text keeps only the top", "close\n\nOn 4 Mar 2024, A <a@b.example> wrote:\n> x\nreopen", "close"},
 	}
@@ -102,7 +103,7 @@ func TestStripReplyHTML(t *testing.T) {
 // original below a quote header or separator, never reaches the output, for
 // every combination of new text, header shape and command.
 func TestStripReplyQuotedCommands(t *testing.T) {
-	tops := []string{"", "Hi,\n", "Thanks.\n", "close\n", "reply\nOur answer.\n\n", "Fine.\n\nSent from my iPhone\n"}
+	tops := []string{"", "Hi,\n", "close,\n", "Thanks.\n", "close\n", "reply\nOur answer.\n\n", "Fine.\n\nSent from my iPhone\n"}
 	headers := []string{
 		"On Mon, Mar 4, 2024 at 10:12 AM Alice <alice@example.org> wrote:\n",
 		"On Mon, Mar 4, 2024 at 10:12 AM Alice <\nalice@example.org> wrote:\n",
