@@ -37,9 +37,11 @@ fuzz-short:
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=5m
 
-# Figures: SMTP ingest throughput and latency percentiles, peak RSS.
+# Figures: SMTP ingest throughput and latency percentiles, peak RSS; reply
+# stripping throughput (MB/s) and per-reply latency over the reply corpora.
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/liaisond
+	$(GO) test -run '^$$' -bench 'StripReply' -benchmem ./ingest
 
 check:
 	$(GO) run ./cmd/liaisond check $(if $(CONFIG),-config $(CONFIG))
