@@ -155,7 +155,7 @@ func TestReplyCorpus(t *testing.T) {
 				right++
 				continue
 			}
-			t.Logf("%s/%s: %s %q: got %q (%s)", corpus.dir, c.file, c.check, clip(c.text), clip(got), c.basis)
+			t.Logf("%s/%s: %s %q: got %q (%s)", corpus.dir, c.file, c.check, clipCorpus(c.text), clipCorpus(got), c.basis)
 		}
 		t.Logf("reply corpus %s: %d/%d rows right", corpus.dir, right, len(rows))
 		if right < corpus.floor {
@@ -164,7 +164,7 @@ func TestReplyCorpus(t *testing.T) {
 	}
 }
 
-func clip(s string) string {
+func clipCorpus(s string) string {
 	if len(s) > 300 {
 		return s[:300] + "…"
 	}
