@@ -189,6 +189,9 @@ type mailData struct {
 	Recipient, ReplyAddress      string
 	To, MessageRef               string
 	Sender                       string
+	Reminder                     reminderInfo // tickler.txt
+	Digest                       []digestLine // digest.txt
+	Failures                     []string     // undeliverable.txt
 }
 
 type attachmentLink struct{ Name, URL, Size string }
