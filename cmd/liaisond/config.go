@@ -59,6 +59,8 @@ type Config struct {
 		AuthservID string `toml:"authserv_id"`
 	} `toml:"trust"`
 
+	Reminders ReminderConfig `toml:"reminders"` // tickle.go
+
 	// path is the file the config came from ("" for the embedded default);
 	// relative paths in it are relative to its directory.
 	path string
@@ -97,6 +99,7 @@ func defaultConfig() *Config {
 	c.Outbound.RetryMax = Duration{2 * time.Hour}
 	c.Outbound.GiveUpAfter = Duration{5 * 24 * time.Hour}
 	c.Outbound.ReplyMargin = Duration{7 * 24 * time.Hour}
+	c.Reminders = defaultReminders()
 	return c
 }
 
@@ -236,6 +239,7 @@ func (c *Config) validate() error {
 	if c.Outbound.RetryMin.Duration <= 0 || c.Outbound.RetryMax.Duration < c.Outbound.RetryMin.Duration {
 		bad("outbound.retry_min", "must be positive and at most outbound.retry_max")
 	}
+	c.Reminders.check(bad)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

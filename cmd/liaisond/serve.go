@@ -83,6 +83,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	start("outbox", func() error { return a.sender.Run(ctx) })
+	start("tickler", func() error { return a.runTickler(ctx) })
 
 	// SIGHUP reloads the directory; a bad file keeps the old one.
 	hup := make(chan os.Signal, 1)
