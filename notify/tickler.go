@@ -257,7 +257,7 @@ func (t *Tickler) Pass(ctx context.Context, now time.Time, dry bool) (*PassResul
 		return nil, fmt.Errorf("reminder pass: %w", err)
 	}
 	// Write in batches: the database stays free for incoming mail between them.
-	const batch = 200
+	const batch = 500
 	for first := true; first || len(work) > 0; first = false {
 		n := min(batch, len(work))
 		chunk := work[:n]
