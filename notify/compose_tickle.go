@@ -37,6 +37,9 @@ var askedText = map[string]string{
 // copy to the assignee and to everyone the notification copied, less the
 // alias. It returns the To and Cc addresses.
 func (c *Composer) Tickler(ctx context.Context, tx *store.Tx, st *store.Statement, ev *store.Event, p DuePoint, now time.Time) (to, cc []string, err error) {
+	if strings.TrimSpace(st.Assignee) == "" {
+		return nil, nil, nil // nobody to remind (the pipeline always assigns someone)
+	}
 	rto, rcc := NotificationRecipients(c.Directory(), st, false)
 	info := reminderInfo{NoDeadline: p.NoDeadline, Asked: askedText[st.Purpose]}
 	if p.NoDeadline {

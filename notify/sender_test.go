@@ -131,17 +131,7 @@ func TestSenderAlertNamesAllFailures(t *testing.T) {
 	if _, err := snd.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var alerts []*store.OutboxMail
-	s.View(ctx, func(tx *store.Tx) error {
-		rows, _ := tx.Outbox(store.OutboxFilter{})
-		for _, r := range rows {
-			if r.Kind == KindUndeliverable {
-				full, _ := tx.OutboxMail(r.ID)
-				alerts = append(alerts, full)
-			}
-		}
-		return nil
-	})
+	alerts := outboxOfKind(t, s, KindUndeliverable)
 	if len(alerts) != 1 || alerts[0].Rcpt != "statements@ietf.example" || alerts[0].State != store.OutboxSent {
 		t.Fatalf("alerts: %+v", alerts)
 	}

@@ -227,20 +227,7 @@ func TestTicklerPass(t *testing.T) {
 		}
 		return res
 	}
-	ticklers := func() []*store.OutboxMail {
-		var out []*store.OutboxMail
-		s.View(ctx, func(tx *store.Tx) error {
-			rows, _ := tx.Outbox(store.OutboxFilter{})
-			for _, r := range rows {
-				if r.Kind == KindTickler {
-					full, _ := tx.OutboxMail(r.ID)
-					out = append(out, full)
-				}
-			}
-			return nil
-		})
-		return out
-	}
+	ticklers := func() []*store.OutboxMail { return outboxOfKind(t, s, KindTickler) }
 	if res := pass("2027-01-10T12:00:00Z", false); len(res.Reminders) != 0 || res.Scanned != 1 || res.Next.Format(time.RFC3339) != "2027-01-17T08:00:00Z" {
 		t.Fatalf("early pass: %+v", res)
 	}
@@ -387,6 +374,26 @@ func TestDigest(t *testing.T) {
 	if strings.Contains(text, "LS-3") {
 		t.Errorf("digest lists a statement that is not overdue:\n%s", text)
 	}
+}
+
+// outboxOfKind returns the outbox rows of one kind, with their content.
+func outboxOfKind(t *testing.T, s *store.Store, kind string) []*store.OutboxMail {
+	t.Helper()
+	var out []*store.OutboxMail
+	err := s.View(context.Background(), func(tx *store.Tx) error {
+		rows, err := tx.Outbox(store.OutboxFilter{})
+		for _, r := range rows {
+			if r.Kind == kind && err == nil {
+				r, err = tx.OutboxMail(r.ID)
+				out = append(out, r)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // openStoreFile opens a test store and, beside it, a plain connection to

@@ -233,20 +233,16 @@ func (t *Tx) ClaimDueOutbox(now time.Time, limit int) ([]*OutboxMail, error) {
 // SendingOutbox returns the mails left in state sending (by a crash), with
 // their raw content.
 func (t *Tx) SendingOutbox() ([]*OutboxMail, error) {
-	rows, err := t.query(`SELECT `+outboxColumns+`, raw FROM outbox WHERE state = ? ORDER BY id`, OutboxSending)
+	list, err := t.Outbox(OutboxFilter{States: []string{OutboxSending}})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var list []*OutboxMail
-	for rows.Next() {
-		m, err := scanOutbox(rows, true)
-		if err != nil {
+	for i, m := range list {
+		if list[i], err = t.OutboxMail(m.ID); err != nil {
 			return nil, err
 		}
-		list = append(list, m)
 	}
-	return list, rows.Err()
+	return list, nil
 }
 
 // ReminderCandidateOf reads one statement as the scheduler's scan would;
