@@ -378,8 +378,18 @@ func (t *Tickler) Run(ctx context.Context) error {
 			for _, r := range res.Reminders {
 				t.Log.Info("reminder queued", "statement", r.Ref, "due", r.Point.Key, "when", r.Point.Describe(), "to", r.Assignee, "skipped", r.Skipped)
 			}
-			if !res.Next.IsZero() {
-				wait = min(wait, max(res.Next.Sub(now), time.Second))
+			next := res.Next
+			if t.Digest {
+				digestAt := now.UTC().Truncate(day).Add(time.Duration(t.DigestHour) * time.Hour)
+				if !digestAt.After(now) {
+					digestAt = digestAt.Add(day)
+				}
+				if next.IsZero() || digestAt.Before(next) {
+					next = digestAt
+				}
+			}
+			if !next.IsZero() {
+				wait = min(wait, max(next.Sub(now), time.Second))
 			}
 		}
 		timer := time.NewTimer(wait)
