@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -40,16 +39,6 @@ func (s *countingSession) Data(r io.Reader) error {
 	return err
 }
 
-func benchStore(b *testing.B) *store.Store {
-	b.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s
-}
-
 // BenchmarkOutboxSMTP delivers 5,000 queued mails of 4 KB to a local SMTP
 // server over kept connections, with each acceptance committed before the
 // next mail (the crash-safety rule), and reports mails per second.
@@ -57,7 +46,7 @@ func BenchmarkOutboxSMTP(b *testing.B) {
 	const total = 5000
 	body := strings.Repeat("This line stands for the text of a liaison statement notification.\r\n", 60)
 	for n := 0; n < b.N; n++ {
-		s := benchStore(b)
+		s := newTestStore(b)
 		ctx := context.Background()
 		err := s.Update(ctx, func(tx *store.Tx) error {
 			for i := range total {
@@ -108,7 +97,7 @@ func BenchmarkTicklerPass100k(b *testing.B) {
 	}
 	now := time.Date(2027, 6, 1, 9, 30, 0, 0, time.UTC)
 	for n := 0; n < b.N; n++ {
-		s := benchStore(b)
+		s := newTestStore(b)
 		ctx := context.Background()
 		c := newComposer(b)
 		err := s.Update(ctx, func(tx *store.Tx) error {

@@ -103,7 +103,7 @@ func TestNotificationRecipients(t *testing.T) {
 	}
 }
 
-func newTestStore(t *testing.T) *store.Store {
+func newTestStore(t testing.TB) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
