@@ -234,6 +234,18 @@ var errDryRun = errors.New("dry run")
 // would send.
 func (t *Tickler) Pass(ctx context.Context, now time.Time, dry bool) (*PassResult, error) {
 	res := &PassResult{}
+	if !dry {
+		// New statements get their first plan in one statement, so that the
+		// scan below finds work only where a reminder is due or a deadline moved.
+		err := t.Store.Update(ctx, func(tx *store.Tx) error {
+			n, err := tx.PlanNewStatements()
+			res.Replanned += int(n)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reminder pass: %w", err)
+		}
+	}
 	var lastPass time.Time
 	var work []int64
 	err := t.Store.View(ctx, func(tx *store.Tx) error {

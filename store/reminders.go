@@ -263,3 +263,16 @@ func (t *Tx) ReminderCandidateOf(id int64) (c *ReminderCandidate, open bool, err
 	}
 	return c, direction == Incoming && state == StateOpen, nil
 }
+
+// PlanNewStatements gives every open incoming statement without a reminder
+// plan its first one, set-wise: its current deadline, from its arrival
+// (what the planner would write one by one). It returns how many.
+func (t *Tx) PlanNewStatements() (int64, error) {
+	res, err := t.exec(`INSERT INTO reminder_plans (statement_id, deadline, since)
+		SELECT s.id, s.deadline, s.received_at FROM statements s
+		WHERE s.direction = ? AND s.state = ? AND NOT EXISTS (SELECT 1 FROM reminder_plans p WHERE p.statement_id = s.id)`, Incoming, StateOpen)
+	if err != nil {
+		return 0, fmt.Errorf("plan new statements: %w", err)
+	}
+	return res.RowsAffected()
+}
