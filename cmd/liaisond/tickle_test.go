@@ -44,7 +44,7 @@ var ticklerRcpts = []string{"alice@ccamp.example", "expert1@vendor.example", "ex
 func TestTicklerServe(t *testing.T) {
 	mp := startMailpit(t)
 	clock := &testClock{now: time.Date(2027, 1, 10, 10, 0, 0, 0, time.UTC)}
-	d := startDaemon(t, mp.SMTPAddr, "[reminders]\nscan_interval = \"1s\"\n", clock.hook)
+	d := startDaemon(t, mp.SMTPAddr, "[reminders]\nscan_interval = \"1s\"\ndigest = true\n", clock.hook)
 	if err := sendSMTP(d.smtpAddr, "sender@itu.example", []string{"statements@liaison.example"}, submission); err != nil {
 		t.Fatalf("submission refused: %v", err)
 	}
@@ -107,6 +107,24 @@ func TestTicklerServe(t *testing.T) {
 	waitTicklers("[LS-1] Reminder: deadline tomorrow:", len(ticklerRcpts))
 	clock.Set(time.Date(2027, 2, 8, 9, 0, 0, 0, time.UTC))
 	waitTicklers("[LS-1] Reminder: deadline passed 8 days ago:", len(ticklerRcpts))
+	// The daily digest (digest = true): the liaison manager of ITU-T SG15
+	// gets the overdue statement, once; none came while nothing was overdue.
+	var digests []mpMessage
+	for i := 0; i < 600 && len(digests) == 0; i++ {
+		for _, m := range mp.messages(t) {
+			if strings.HasPrefix(m.Subject, "Overdue liaison statements") {
+				digests = append(digests, m)
+			}
+		}
+		if len(digests) == 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if len(digests) != 1 || digests[0].Subject != "Overdue liaison statements on 2027-02-08: 1" || !equal(addrs(digests[0].To), []string{"dan@lm.example"}) {
+		t.Errorf("digests: %+v", digests)
+	} else if body := mp.text(t, digests[0].ID); !strings.Contains(body, "LS-1  Response to LS on OTN control") || !strings.Contains(body, "(8 days overdue)") {
+		t.Errorf("digest:\n%s", body)
+	}
 
 	// The history says so; -7, -1 and +7 each sent once, the rest skipped.
 	out, err := d.cli(t, "show", "-json", "LS-1")
