@@ -37,11 +37,13 @@ fuzz-short:
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=5m
 
-# Figures: SMTP ingest throughput and latency percentiles, peak RSS; reply
-# stripping throughput (MB/s) and per-reply latency over the reply corpora.
+# Figures: SMTP ingest and command-mail throughput and latency percentiles,
+# peak RSS; reply stripping MB/s; outbox throughput to a local SMTP server;
+# tickler passes over 100,000 statements.
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/liaisond
 	$(GO) test -run '^$$' -bench 'StripReply' -benchmem ./ingest
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./notify
 
 check:
 	$(GO) run ./cmd/liaisond check $(if $(CONFIG),-config $(CONFIG))

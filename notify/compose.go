@@ -193,6 +193,9 @@ type mailData struct {
 	Actor, Old, New, Reason string
 	InResponseTo, Help      string
 	Done, Approvers         []string
+	Reminder                reminderInfo // tickler.txt
+	Digest                  []digestLine // digest.txt
+	Failures                []string     // undeliverable.txt
 }
 
 type attachmentLink struct{ Name, URL, Size string }

@@ -25,7 +25,7 @@ import (
 
 var t0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
-func demo(t *testing.T) *directory.Directory {
+func demo(t testing.TB) *directory.Directory {
 	t.Helper()
 	d, err := directory.Parse(directory.Demo, "demo.toml")
 	if err != nil {
@@ -103,7 +103,7 @@ func TestNotificationRecipients(t *testing.T) {
 	}
 }
 
-func newTestStore(t *testing.T) *store.Store {
+func newTestStore(t testing.TB) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
 	if err != nil {
@@ -113,7 +113,7 @@ func newTestStore(t *testing.T) *store.Store {
 	return s
 }
 
-func newComposer(t *testing.T) *Composer {
+func newComposer(t testing.TB) *Composer {
 	t.Helper()
 	tmpl, err := templates.Load("")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"liaisond/store"
@@ -56,6 +57,9 @@ type Sender struct {
 	// Batch is how many due mails one pass takes at most (and records in
 	// one transaction).
 	Batch int
+	// Alerts, when set, tells the secretariat once about mail that failed
+	// for good (DESIGN 5.4).
+	Alerts *Composer
 }
 
 func (s *Sender) defaults() {
@@ -74,16 +78,10 @@ func (s *Sender) defaults() {
 }
 
 // Run delivers until ctx is cancelled. Mails left "sending" by a crash are
-// queued again first.
+// reconciled first (see Reconcile).
 func (s *Sender) Run(ctx context.Context) error {
 	s.defaults()
-	if err := s.Store.Update(ctx, func(tx *store.Tx) error {
-		n, err := tx.RequeueSending(s.Now())
-		if n > 0 {
-			s.Log.Warn("outbox: mails interrupted by the last stop are queued again; their recipients may get them twice", "count", n)
-		}
-		return err
-	}); err != nil {
+	if err := s.Reconcile(ctx); err != nil {
 		return fmt.Errorf("outbox: %w", err)
 	}
 	for {
@@ -117,6 +115,59 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
+// Reconciler is a transport that can tell whether a mail interrupted by a
+// crash was delivered after all (the file transport can; SMTP cannot).
+type Reconciler interface {
+	Delivered(m *store.OutboxMail) (bool, error)
+}
+
+// Reconcile settles the mails a crash left "sending". The sender records
+// each mail's acceptance (SMTP 250) in its own committed transaction the
+// moment it has it, so a row still "sending" was not accepted as far as the
+// database knows: either the crash came before the server's 250, or in the
+// instant between the 250 and that commit. A transport that can look
+// (Reconciler) decides; otherwise the mail is queued again, byte for byte,
+// with the same Message-ID, so that a receiver that saw it can recognise
+// the copy.
+func (s *Sender) Reconcile(ctx context.Context) error {
+	var found, requeued int
+	err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		found, requeued = 0, 0
+		rows, err := tx.SendingOutbox()
+		if err != nil {
+			return err
+		}
+		rec, _ := s.Transport.(Reconciler)
+		for _, m := range rows {
+			if rec != nil {
+				ok, err := rec.Delivered(m)
+				if err != nil {
+					s.Log.Warn("outbox: cannot tell whether an interrupted mail was delivered; sending it again", "outbox", m.ID, "err", err)
+				}
+				if ok {
+					found++
+					if err := tx.MarkSent(m.ID, s.Now()); err != nil {
+						return err
+					}
+					continue
+				}
+			}
+			requeued++
+			if err := tx.MarkRetry(m.ID, s.Now(), "interrupted: the daemon stopped during delivery; sent again with the same Message-ID"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if found > 0 {
+		s.Log.Info("outbox: mails interrupted by the last stop were delivered; recorded as sent", "count", found)
+	}
+	if requeued > 0 {
+		s.Log.Warn("outbox: mails interrupted by the last stop before their delivery was confirmed are queued again with their Message-ID", "count", requeued)
+	}
+	return err
+}
+
 // Flush makes passes until no queued mail is due, and returns how many mails
 // were delivered.
 func (s *Sender) Flush(ctx context.Context) (int, error) {
@@ -125,9 +176,9 @@ func (s *Sender) Flush(ctx context.Context) (int, error) {
 	sent := 0
 	for {
 		var due []*store.OutboxMail
-		err := s.Store.View(ctx, func(tx *store.Tx) error {
+		err := s.Store.Update(ctx, func(tx *store.Tx) error {
 			var err error
-			due, err = tx.DueOutbox(s.Now(), s.Batch)
+			due, err = tx.ClaimDueOutbox(s.Now(), s.Batch)
 			return err
 		})
 		if err != nil || len(due) == 0 {
@@ -141,62 +192,122 @@ func (s *Sender) Flush(ctx context.Context) (int, error) {
 	}
 }
 
-// deliverBatch makes one attempt for each mail. The attempts are recorded
-// before the mails go out, so that a crash in between is visible (and the
-// mails queued again) on restart; the outcomes are recorded together after,
-// one transaction for the batch rather than two per mail.
+// deliverBatch makes one attempt for each claimed mail (ClaimDueOutbox
+// marked them "sending" before anything went out). Each acceptance is
+// committed at once, before the next mail: a crash after it sends that
+// mail never again. Failures are recorded together after the batch, in one
+// transaction: repeating a failed attempt after a crash delivers nothing
+// twice.
 func (s *Sender) deliverBatch(ctx context.Context, batch []*store.OutboxMail) (int, error) {
-	now := s.Now()
-	if err := s.Store.Update(ctx, func(tx *store.Tx) error {
-		for _, m := range batch {
-			if err := tx.MarkSending(m.ID, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
-		return 0, err
-	}
 	outcomes := make([]error, len(batch))
-	tried := 0
+	recorded := make([]bool, len(batch))
+	tried, sent := 0, 0
 	for i, m := range batch {
 		if ctx.Err() != nil {
 			break
 		}
 		outcomes[i] = s.Transport.Send(ctx, m)
 		tried++
+		if outcomes[i] != nil {
+			continue
+		}
+		sent++
+		// Record the 250 even when ctx is being cancelled: the mail went out.
+		err := s.Store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.MarkSent(m.ID, s.Now()) })
+		if err != nil {
+			s.Log.Error("outbox: a delivered mail could not be recorded yet; recording it with the batch", "outbox", m.ID, "err", err)
+		} else {
+			recorded[i] = true
+			s.Log.Info("mail delivered", "outbox", m.ID, "kind", m.Kind, "rcpt", m.Rcpt, "statement", m.StatementID, "attempt", m.Attempts+1, "message_id", m.MessageID)
+		}
 	}
-	// Record the outcomes even when ctx is being cancelled: the mails went
-	// out or not, and a shutdown must not forget which.
-	sent := 0
+	if tried == len(batch) && !slices.Contains(recorded, false) {
+		return sent, nil
+	}
 	err := s.Store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		sent = 0
+		alerts := map[string]*alert{}
+		var causes []string
 		for i, m := range batch {
+			if recorded[i] {
+				continue
+			}
 			if i >= tried {
-				if err := tx.MarkRetry(m.ID, now, "not attempted: the daemon was stopping"); err != nil {
+				if err := tx.MarkRetry(m.ID, s.Now(), "not attempted: the daemon was stopping"); err != nil {
 					return err
 				}
 				continue
 			}
-			ok, err := s.record(tx, m, outcomes[i])
+			f, err := s.record(tx, m, outcomes[i])
 			if err != nil {
 				return err
 			}
-			if ok {
-				sent++
+			if f == nil || m.StatementID == 0 || m.Kind == KindUndeliverable {
+				continue // no statement to tell about, or the alert itself: never alert about an alert
 			}
+			cause := fmt.Sprintf("event:%d", m.EventID)
+			if m.EventID == 0 {
+				cause = fmt.Sprintf("outbox:%d", m.ID)
+			}
+			a := alerts[cause]
+			if a == nil {
+				a = &alert{statementID: m.StatementID, event: f.event}
+				alerts[cause] = a
+				causes = append(causes, cause)
+			}
+			a.failures = append(a.failures, f.Failure)
 		}
-		return nil
+		return s.alert(tx, causes, alerts)
 	})
 	return sent, err
 }
 
-// record writes the outcome of one attempt.
-func (s *Sender) record(tx *store.Tx, m *store.OutboxMail, sendErr error) (bool, error) {
+// alert is the one mail to the secretariat about the failures of one cause.
+type alert struct {
+	statementID int64
+	event       *store.Event
+	failures    []Failure
+}
+
+// alert tells the secretariat once per cause (the event whose mails
+// failed), however many of its recipients fail and however often.
+func (s *Sender) alert(tx *store.Tx, causes []string, alerts map[string]*alert) error {
+	if s.Alerts == nil {
+		return nil
+	}
+	for _, cause := range causes {
+		a := alerts[cause]
+		fresh, err := tx.ClaimDeliveryAlert(cause, s.Now())
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			continue
+		}
+		st, err := tx.Statement(a.statementID)
+		if err != nil {
+			return err
+		}
+		if err := s.Alerts.Undeliverable(tx, st, a.event, a.failures); err != nil {
+			return err
+		}
+		s.Log.Warn("the secretariat is told of undeliverable mail", "statement", st.Ref(), "failures", len(a.failures))
+	}
+	return nil
+}
+
+// failed is a mail failed for good, with the event recorded for it.
+type failed struct {
+	Failure
+	event *store.Event
+}
+
+// record writes the outcome of one attempt; it returns the failure when
+// the mail failed for good.
+func (s *Sender) record(tx *store.Tx, m *store.OutboxMail, sendErr error) (*failed, error) {
 	log := s.Log.With("outbox", m.ID, "kind", m.Kind, "rcpt", m.Rcpt, "statement", m.StatementID, "attempt", m.Attempts+1)
 	if sendErr == nil {
 		log.Info("mail delivered")
-		return true, tx.MarkSent(m.ID, s.Now())
+		return nil, tx.MarkSent(m.ID, s.Now())
 	}
 	var de *DeliveryError
 	if !errors.As(sendErr, &de) {
@@ -206,7 +317,7 @@ func (s *Sender) record(tx *store.Tx, m *store.OutboxMail, sendErr error) (bool,
 	if de.Temporary && age < s.GiveUpAfter {
 		next := s.Now().Add(s.backoff(m.Attempts + 1))
 		log.Warn("delivery failed; will retry", "retry_at", next.Format(time.RFC3339), "err", sendErr)
-		return false, tx.MarkRetry(m.ID, next, sendErr.Error())
+		return nil, tx.MarkRetry(m.ID, next, sendErr.Error())
 	}
 	reason := sendErr.Error()
 	if de.Temporary {
@@ -214,14 +325,16 @@ func (s *Sender) record(tx *store.Tx, m *store.OutboxMail, sendErr error) (bool,
 	}
 	log.Error("delivery failed permanently", "err", reason)
 	if err := tx.MarkFailed(m.ID, reason); err != nil {
-		return false, err
+		return nil, err
 	}
+	f := &failed{Failure: Failure{Kind: m.Kind, Rcpt: m.Rcpt, Reason: reason}}
 	if m.StatementID == 0 {
-		return false, nil
+		return f, nil
 	}
 	data, _ := json.Marshal(map[string]any{"outbox": m.ID, "rcpt": m.Rcpt, "kind": m.Kind})
-	return false, tx.InsertEvent(&store.Event{StatementID: m.StatementID, At: s.Now(), Type: store.EventDeliveryFailed,
-		By: "liaisond", Text: fmt.Sprintf("%s to %s could not be delivered: %s", m.Kind, m.Rcpt, reason), Data: data})
+	f.event = &store.Event{StatementID: m.StatementID, At: s.Now(), Type: store.EventDeliveryFailed,
+		By: "liaisond", Text: fmt.Sprintf("%s to %s could not be delivered: %s", m.Kind, m.Rcpt, reason), Data: data}
+	return f, tx.InsertEvent(f.event)
 }
 
 // backoff is RetryMin doubled per attempt, capped at RetryMax, with ±20%

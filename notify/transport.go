@@ -30,7 +30,7 @@ func (f *FileTransport) Send(ctx context.Context, m *store.OutboxMail) error {
 	if err := os.MkdirAll(f.Dir, 0o755); err != nil {
 		return &DeliveryError{Temporary: true, Err: err}
 	}
-	name := fmt.Sprintf("%06d-%s-%s.eml", m.ID, m.Kind, safeFileName(m.Rcpt))
+	name := f.fileName(m)
 	tmp, err := os.CreateTemp(f.Dir, ".tmp-*")
 	if err != nil {
 		return &DeliveryError{Temporary: true, Err: err}
@@ -53,6 +53,20 @@ func (f *FileTransport) Send(ctx context.Context, m *store.OutboxMail) error {
 		return &DeliveryError{Temporary: true, Err: err}
 	}
 	return nil
+}
+
+func (f *FileTransport) fileName(m *store.OutboxMail) string {
+	return fmt.Sprintf("%06d-%s-%s.eml", m.ID, m.Kind, safeFileName(m.Rcpt))
+}
+
+// Delivered reports whether m's file was written: the rename that
+// delivers it is atomic, so the file is there whole or not at all.
+func (f *FileTransport) Delivered(m *store.OutboxMail) (bool, error) {
+	_, err := os.Stat(filepath.Join(f.Dir, f.fileName(m)))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Idle does nothing: files need no connection.

@@ -83,7 +83,7 @@ func loadDirectory(cfg *Config) (*directory.Directory, error) {
 
 // openApp opens the data directory and wires the packages together.
 func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log, now: time.Now, wake: make(chan struct{}, 1)}
+	a := &app{cfg: cfg, log: log, now: clockFrom(ctx), wake: make(chan struct{}, 1)}
 	dataDir := cfg.resolve(cfg.DataDir)
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, exitf(exitTempFail, "data directory %s: %v", dataDir, err)
@@ -134,6 +134,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		Store: a.store, Transport: transport, Log: log, Now: a.clock, Wake: a.wake,
 		RetryMin: cfg.Outbound.RetryMin.Duration, RetryMax: cfg.Outbound.RetryMax.Duration,
 		GiveUpAfter: cfg.Outbound.GiveUpAfter.Duration,
+		Alerts:      a.composer,
 	}
 	return a, nil
 }

@@ -64,6 +64,7 @@ type Config struct {
 		StatementsPerSenderPerHour int `toml:"statements_per_sender_per_hour"`
 		StatementsPerHour          int `toml:"statements_per_hour"`
 	} `toml:"limits"`
+	Reminders ReminderConfig `toml:"reminders"` // tickle.go
 
 	// path is the file the config came from ("" for the embedded default);
 	// relative paths in it are relative to its directory.
@@ -106,6 +107,7 @@ func defaultConfig() *Config {
 	c.Trust.ReplyRatePerHour = 5
 	c.Limits.StatementsPerSenderPerHour = 30
 	c.Limits.StatementsPerHour = 300
+	c.Reminders = defaultReminders()
 	return c
 }
 
@@ -251,6 +253,7 @@ func (c *Config) validate() error {
 	if c.Limits.StatementsPerSenderPerHour < 0 || c.Limits.StatementsPerHour < 0 {
 		bad("limits", "statement rates cannot be negative; 0 means no limit")
 	}
+	c.Reminders.check(bad)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -83,6 +83,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	start("outbox", func() error { return a.sender.Run(ctx) })
+	start("tickler", func() error { return a.runTickler(ctx) })
 
 	// Mail an earlier version kept as held (commands before they were
 	// handled) is applied now.

@@ -187,7 +187,8 @@ func (b *syncBuffer) String() string {
 }
 
 // startDaemon writes a config (extra is appended: TOML sections) and runs serve.
-func startDaemon(t testing.TB, smarthost string, extra string) *daemon {
+// opts may add to the context run() gets (e.g. withClock).
+func startDaemon(t testing.TB, smarthost string, extra string, opts ...func(context.Context) context.Context) *daemon {
 	t.Helper()
 	dir := t.TempDir()
 	outbound := ""
@@ -211,6 +212,9 @@ listen = "127.0.0.1:0"
 	}
 	d := &daemon{dir: dir, config: path, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
+	for _, o := range opts {
+		ctx = o(ctx)
+	}
 	d.cancel = cancel
 	pr, pw := io.Pipe()
 	go func() {
