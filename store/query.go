@@ -285,3 +285,10 @@ func (t *Tx) StatementState(id int64) (string, error) {
 	}
 	return state, err
 }
+
+// MaxStatementID is the newest statement's id (0 when there is none).
+func (t *Tx) MaxStatementID() (int64, error) {
+	var id int64
+	err := t.queryRow(`SELECT coalesce(max(id), 0) FROM statements`).Scan(&id)
+	return id, err
+}

@@ -231,19 +231,25 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, v listView, f for
 }
 
 // bodyOptions lists the bodies statements name, for the filter; it is
-// refreshed at most once a minute.
+// computed again when a statement was added, or after a minute.
 func (h *Handler) bodyOptions(r *http.Request) []bodyOption {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.bodies != nil && h.opt.Now().Sub(h.bodyAt) < time.Minute {
-		return h.bodies
-	}
 	var opts []bodyOption
 	err := h.opt.Store.View(r.Context(), func(tx *store.Tx) error {
+		maxID, err := tx.MaxStatementID()
+		if err != nil {
+			return err
+		}
+		if h.bodies != nil && maxID == h.bodyMax && h.opt.Now().Sub(h.bodyAt) < time.Minute {
+			opts = h.bodies
+			return nil
+		}
 		bs, err := tx.BodyNames()
 		for _, b := range bs {
 			opts = append(opts, bodyOption{ID: b.ID, Name: b.Name})
 		}
+		h.bodyMax = maxID
 		return err
 	})
 	if err != nil {

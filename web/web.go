@@ -49,9 +49,10 @@ type Handler struct {
 	mux   *http.ServeMux
 	reg   *prometheus.Registry
 
-	mu     sync.Mutex
-	bodies []bodyOption
-	bodyAt time.Time
+	mu      sync.Mutex
+	bodies  []bodyOption
+	bodyAt  time.Time
+	bodyMax int64
 }
 
 // publicStates are the states anyone may see; held statements (over the
