@@ -22,22 +22,33 @@ func checkFTS5(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// ftsQuery turns what a reader typed into an FTS5 query that cannot be a
-// syntax error: every word becomes a quoted term (all must match); the last
-// one also matches as a prefix. "" means nothing searchable was typed.
-func ftsQuery(text string) string {
+// ftsTerms turns what a reader typed into FTS5 query terms that cannot be
+// a syntax error: every word becomes a quoted term; the last one also
+// matches as a prefix. None means nothing searchable was typed.
+func ftsTerms(text string) []string {
 	words := strings.FieldsFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
-	if len(words) > 16 {
-		words = words[:16]
+	if len(words) > 8 {
+		words = words[:8]
 	}
 	for i, w := range words {
 		words[i] = `"` + w + `"`
+		if i == len(words)-1 {
+			words[i] += "*"
+		}
 	}
-	q := strings.Join(words, " ")
-	if q != "" {
-		q += "*"
+	return words
+}
+
+// ftsCondition is the SQL condition that each term is found in the text or
+// the parties of statement s.
+func ftsCondition(terms []string) (string, []any) {
+	var conds []string
+	var args []any
+	for _, t := range terms {
+		conds = append(conds, `s.id IN (SELECT rowid FROM statements_fts WHERE statements_fts MATCH ? UNION SELECT rowid FROM parties_fts WHERE parties_fts MATCH ?)`)
+		args = append(args, t, t)
 	}
-	return q
+	return strings.Join(conds, ` AND `), args
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -17,7 +18,7 @@ type Query struct {
 	DeadlineFrom string // YYYY-MM-DD inclusive; a bound excludes statements without deadline
 	DeadlineTo   string // YYYY-MM-DD inclusive
 	Text         string // full-text search over title, body, bodies and contacts
-	Sort         string // "date" (newest first, the default) or "deadline" (soonest first)
+	Sort         string // "date" (newest received first, the default) or "deadline" (soonest first)
 	Limit        int    // 0: 50
 	Offset       int
 }
@@ -60,12 +61,13 @@ func (q *Query) where() (string, []any, bool) {
 		args = append(args, q.DeadlineTo)
 	}
 	if strings.TrimSpace(q.Text) != "" {
-		fts := ftsQuery(q.Text)
-		if fts == "" {
+		terms := ftsTerms(q.Text)
+		if len(terms) == 0 {
 			return "", nil, false // only punctuation: matches nothing
 		}
-		conds = append(conds, `s.id IN (SELECT rowid FROM statements_fts WHERE statements_fts MATCH ?)`)
-		args = append(args, fts)
+		cond, targs := ftsCondition(terms)
+		conds = append(conds, cond)
+		args = append(args, targs...)
 	}
 	if len(conds) == 0 {
 		return "", args, true
@@ -80,10 +82,7 @@ func (t *Tx) Find(q Query) (list []*Statement, total int, err error) {
 	if !ok {
 		return nil, 0, nil
 	}
-	if err := t.queryRow(`SELECT count(*) FROM statements s`+where, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count statements: %w", err)
-	}
-	order := ` ORDER BY s.id DESC`
+	order := ` ORDER BY s.received_at DESC, s.id DESC` // statements_state serves it
 	if q.Sort == SortDeadline {
 		order = ` ORDER BY s.deadline = '', s.deadline, s.id`
 	}
@@ -91,15 +90,23 @@ func (t *Tx) Find(q Query) (list []*Statement, total int, err error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	// The page's ids first (the sort handles ids only), then their rows.
-	rows, err := t.query(`SELECT s.id FROM statements s`+where+order+fmt.Sprintf(` LIMIT %d OFFSET %d`, limit, max(q.Offset, 0)), args...)
+	// The page's ids first (the sort handles ids only), then their rows. A
+	// search counts its matches in the same pass (the full-text lookups
+	// are the costly part); a plain list counts from an index on its own,
+	// so that its page can stop early.
+	search := strings.TrimSpace(q.Text) != ""
+	idCols := `s.id, 0`
+	if search {
+		idCols = `s.id, count(*) OVER ()`
+	}
+	rows, err := t.query(`SELECT `+idCols+` FROM statements s`+where+order+fmt.Sprintf(` LIMIT %d OFFSET %d`, limit, max(q.Offset, 0)), args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list statements: %w", err)
 	}
 	var ids []any
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
+		if err := rows.Scan(&id, &total); err != nil {
 			rows.Close()
 			return nil, 0, err
 		}
@@ -108,6 +115,11 @@ func (t *Tx) Find(q Query) (list []*Statement, total int, err error) {
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("list statements: %w", err)
+	}
+	if !search || len(ids) == 0 {
+		if err := t.queryRow(`SELECT count(*) FROM statements s`+where, args...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("count statements: %w", err)
+		}
 	}
 	if len(ids) == 0 {
 		return nil, total, nil
@@ -254,25 +266,39 @@ func (t *Tx) RelatedTitles(ids []int64) (map[int64][2]string, error) {
 	return out, rows.Err()
 }
 
-// BodyNames lists the directory bodies statements name as sender or
-// addressee, by id, each with the name last used for it.
+// BodyNames lists the directory bodies that public statements name as
+// sender or addressee, by id, each with a name it was given. The distinct
+// ids are found by seeking through the indexes (a loose index scan), so the
+// cost grows with the number of bodies, not of statements.
 func (t *Tx) BodyNames() ([]BodyRef, error) {
-	rows, err := t.query(`SELECT body_id, max(name) FROM (
-			SELECT from_body AS body_id, from_name AS name FROM statements WHERE from_body != '' AND state != 'held'
-			UNION ALL SELECT body_id, name FROM statement_to WHERE body_id != '')
-		GROUP BY body_id ORDER BY body_id`)
+	rows, err := t.query(`WITH RECURSIVE
+		f(id) AS (SELECT min(from_body) FROM statements WHERE from_body > ''
+			UNION ALL SELECT (SELECT min(from_body) FROM statements WHERE from_body > f.id) FROM f WHERE f.id IS NOT NULL),
+		t(id) AS (SELECT min(body_id) FROM statement_to WHERE body_id > ''
+			UNION ALL SELECT (SELECT min(body_id) FROM statement_to WHERE body_id > t.id) FROM t WHERE t.id IS NOT NULL)
+		SELECT id, (SELECT from_name FROM statements WHERE from_body = f.id AND state != 'held' LIMIT 1) FROM f WHERE id IS NOT NULL
+		UNION ALL
+		SELECT id, (SELECT st.name FROM statement_to st JOIN statements s ON s.id = st.statement_id
+			WHERE st.body_id = t.id AND s.state != 'held' LIMIT 1) FROM t WHERE id IS NOT NULL`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	seen := map[string]bool{}
 	var out []BodyRef
 	for rows.Next() {
-		var b BodyRef
-		if err := rows.Scan(&b.ID, &b.Name); err != nil {
+		var id string
+		var name sql.NullString
+		if err := rows.Scan(&id, &name); err != nil {
 			return nil, err
 		}
-		out = append(out, b)
+		if !name.Valid || seen[id] {
+			continue
+		}
+		seen[id] = true
+		out = append(out, BodyRef{ID: id, Name: name.String})
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, rows.Err()
 }
 

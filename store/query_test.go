@@ -65,15 +65,15 @@ func TestFTSFollowsChanges(t *testing.T) {
 	}
 }
 
-func TestFTSQuery(t *testing.T) {
+func TestFTSTerms(t *testing.T) {
 	for in, want := range map[string]string{
 		"otn control":         `"otn" "control"*`,
 		`"a" OR b NEAR(c)`:    `"a" "OR" "b" "NEAR" "c"*`,
 		"---":                 "",
 		"alice@ccamp.example": `"alice" "ccamp" "example"*`,
 	} {
-		if got := ftsQuery(in); got != want {
-			t.Errorf("ftsQuery(%q) = %q, want %q", in, got, want)
+		if got := strings.Join(ftsTerms(in), " "); got != want {
+			t.Errorf("ftsTerms(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -217,8 +217,11 @@ func TestSearch(t *testing.T) {
 		"---":                 nil,
 		"nothing-like-this":   nil,
 	} {
-		got := refs(f.page("/?q=" + strings.ReplaceAll(q, " ", "+")))
-		sameRefs(t, "search "+q, got, want...)
+		p := f.page("/?q=" + strings.ReplaceAll(q, " ", "+"))
+		sameRefs(t, "search "+q, refs(p), want...)
+		if len(want) > 0 && !strings.Contains(p, fmt.Sprintf("1–%d of %d", len(want), len(want))) {
+			t.Errorf("search %q does not count %d matches", q, len(want))
+		}
 	}
 }
 
