@@ -189,16 +189,7 @@ func (t *Tx) fillMany(list []*Statement) error {
 	var role string
 	var c Contact
 	if err := scanInto(`SELECT statement_id, role, name, addr FROM contacts WHERE statement_id IN `+in+` ORDER BY statement_id, role, pos`, ids,
-		[]any{&role, &c.Name, &c.Addr}, func(st *Statement) {
-			switch role {
-			case "response":
-				st.ResponseContacts = append(st.ResponseContacts, c)
-			case "technical":
-				st.TechnicalContacts = append(st.TechnicalContacts, c)
-			case "cc":
-				st.Cc = append(st.Cc, c)
-			}
-		}); err != nil {
+		[]any{&role, &c.Name, &c.Addr}, func(st *Statement) { st.addContact(role, c) }); err != nil {
 		return fmt.Errorf("contacts: %w", err)
 	}
 	var name, value string

@@ -384,7 +384,12 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 		v.Atts = append(v.Atts, att{Name: safeFilename(a.Name, a.Pos), URL: attachmentURL(st.ID, a.Pos, a.Name), Type: a.ContentType, Size: humanSize(a.Size)})
 	}
 	for _, ev := range st.Events {
-		v.Events = append(v.Events, event{At: ev.At.UTC().Format("2006-01-02 15:04 UTC"), Type: ev.Type, By: scrubTokens(ev.By), Text: scrubTokens(ev.Text)})
+		e := event{At: ev.At.UTC().Format("2006-01-02 15:04 UTC"), Type: ev.Type, By: scrubTokens(ev.By), Text: scrubTokens(ev.Text)}
+		if ev.Type == store.EventDeliveryFailed {
+			// The remote server's answer names hosts and mailboxes: not for the public page.
+			e.Text = "a mail about this statement could not be delivered"
+		}
+		v.Events = append(v.Events, e)
 	}
 	h.render(w, r, http.StatusOK, "detail.html", v)
 }

@@ -263,6 +263,10 @@ func TestDetailPage(t *testing.T) {
 		if err := tx.SetReplied(orig.ID, time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)); err != nil {
 			return err
 		}
+		if err := tx.InsertEvent(&store.Event{StatementID: orig.ID, At: now, Type: store.EventDeliveryFailed, By: "liaisond",
+			Text: "notification to x@y.example could not be delivered: 550 5.1.1 mailbox unknown at mx7.internal.example"}); err != nil {
+			return err
+		}
 		return tx.InsertEvent(&store.Event{StatementID: orig.ID, At: now, Type: "note", By: "alice@ccamp.example",
 			Text: "forwarded from ls+1.abcdefghijklmnop@liaison.example to the list"})
 	})
@@ -291,6 +295,9 @@ func TestDetailPage(t *testing.T) {
 	}
 	if strings.Contains(p, "abcdefghijklmnop") {
 		t.Error("/ls/1 shows a reply token")
+	}
+	if strings.Contains(p, "mx7.internal.example") || !strings.Contains(p, "<b>delivery-failed</b> by liaisond: <span class=\"text\">a mail about this statement could not be delivered</span>") {
+		t.Error("/ls/1 shows the details of a delivery failure, or not the failure")
 	}
 	if !strings.Contains(f.page("/ls/2"), `in response to <a href="/ls/1">LS-1</a> LS on OTN control`) {
 		t.Error("/ls/2 does not link back to LS-1")
