@@ -5,6 +5,8 @@ MAILPIT := $(BIN)/mailpit
 MAILPIT_VERSION := v1.33.1
 FUZZTIME ?= 8s
 export PATH := $(BIN):$(PATH)
+# SQLite full-text search (the web display's search) needs FTS5 compiled in.
+export GOFLAGS := $(strip $(GOFLAGS) -tags=sqlite_fts5)
 
 .PHONY: run build test vet unit fuzz fuzz-short bench check tools clean
 
@@ -29,9 +31,11 @@ unit:
 # Minimizing is capped: an interesting input minimized past the deadline makes
 # the Go fuzzer fail with "context deadline exceeded" though nothing is wrong.
 fuzz-short:
-	@for t in $$($(GO) test -list '^Fuzz' ./ingest | grep '^Fuzz'); do \
-		echo "fuzz $$t ($(FUZZTIME))"; \
-		$(GO) test ./ingest -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x || exit 1; \
+	@for pkg in ./ingest ./web; do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x || exit 1; \
+		done; \
 	done
 
 fuzz:
@@ -41,7 +45,7 @@ fuzz:
 # peak RSS; reply stripping MB/s; outbox throughput to a local SMTP server;
 # tickler passes over 100,000 statements.
 bench: tools
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/liaisond
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/liaisond ./web
 	$(GO) test -run '^$$' -bench 'StripReply' -benchmem ./ingest
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./notify
 

@@ -279,14 +279,7 @@ func (t *Tx) fill(list []*Statement, withEvents bool) error {
 				rows.Close()
 				return err
 			}
-			switch role {
-			case "response":
-				st.ResponseContacts = append(st.ResponseContacts, c)
-			case "technical":
-				st.TechnicalContacts = append(st.TechnicalContacts, c)
-			case "cc":
-				st.Cc = append(st.Cc, c)
-			}
+			st.addContact(role, c)
 		}
 		rows.Close()
 
@@ -347,6 +340,18 @@ func (t *Tx) fill(list []*Statement, withEvents bool) error {
 		}
 	}
 	return nil
+}
+
+// addContact files a contact read from the contacts table under its role.
+func (st *Statement) addContact(role string, c Contact) {
+	switch role {
+	case "response":
+		st.ResponseContacts = append(st.ResponseContacts, c)
+	case "technical":
+		st.TechnicalContacts = append(st.TechnicalContacts, c)
+	case "cc":
+		st.Cc = append(st.Cc, c)
+	}
 }
 
 // Relations as stored (from_id relation to_id) and as read from the other side.

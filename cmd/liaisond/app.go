@@ -35,6 +35,8 @@ type app struct {
 	processor *ingest.Processor
 	sender    *notify.Sender
 	wake      chan struct{}
+	// imapState reports the IMAP poller's connection for /metrics; nil: no poller.
+	imapState func() (configured, connected bool)
 }
 
 // commonFlags parses -config (and the command's own flags) and loads the config.

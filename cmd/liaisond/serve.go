@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,8 @@ import (
 	"time"
 
 	"liaisond/ingest"
-	"liaisond/store"
+	"liaisond/templates"
+	"liaisond/web"
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,7 +66,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return exitf(exitTempFail, "http.listen %s: %v (is another liaisond running?)", cfg.HTTP.Listen, err)
 		}
-		srv := &http.Server{Handler: a.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+		handler, err := a.httpHandler()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
 		fmt.Fprintf(stdout, "liaisond: HTTP listening on http://%s\n", ln.Addr())
 		start("http", func() error {
 			go func() {
@@ -133,31 +138,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// httpHandler serves /healthz; the public pages join it later.
-func (a *app) httpHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		type health struct {
-			Status   string         `json:"status"`
-			Messages map[string]int `json:"messages"`
-			Outbox   map[string]int `json:"outbox"`
-			Error    string         `json:"error,omitempty"`
-		}
-		h := health{Status: "ok"}
-		err := a.store.View(r.Context(), func(tx *store.Tx) error {
-			var err error
-			if h.Messages, err = tx.MessageCounts(); err != nil {
-				return err
-			}
-			h.Outbox, err = tx.OutboxCounts()
-			return err
-		})
-		w.Header().Set("Content-Type", "application/json")
-		if err != nil {
-			h.Status, h.Error = "error", err.Error()
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-		json.NewEncoder(w).Encode(h)
+// httpHandler is the public web display (DESIGN 8) with /healthz and /metrics.
+func (a *app) httpHandler() (http.Handler, error) {
+	h, err := web.New(web.Options{
+		Store: a.store, Log: a.log.With("component", "web"), Now: a.clock,
+		PublicURL: a.cfg.PublicURL, Templates: templates.Web(), IMAP: a.imapState,
 	})
-	return mux
+	if err != nil {
+		return nil, exitf(exitConfigErr, "%v", err)
+	}
+	return h, nil
 }
