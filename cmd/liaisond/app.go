@@ -35,6 +35,7 @@ type app struct {
 	processor *ingest.Processor
 	sender    *notify.Sender
 	wake      chan struct{}
+	imap      *ingest.Poller // nil: no [imap] polling
 }
 
 // commonFlags parses -config (and the command's own flags) and loads the config.

@@ -59,6 +59,12 @@ type Config struct {
 		AuthservID string `toml:"authserv_id"`
 	} `toml:"trust"`
 
+	IMAP IMAPConfig `toml:"imap"` // imap_config.go
+
+	LMTP struct {
+		Socket string `toml:"socket"` // unix socket path; "" disables
+	} `toml:"lmtp"`
+
 	// path is the file the config came from ("" for the embedded default);
 	// relative paths in it are relative to its directory.
 	path string
@@ -97,6 +103,7 @@ func defaultConfig() *Config {
 	c.Outbound.RetryMax = Duration{2 * time.Hour}
 	c.Outbound.GiveUpAfter = Duration{5 * 24 * time.Hour}
 	c.Outbound.ReplyMargin = Duration{7 * 24 * time.Hour}
+	c.IMAP.setDefaults()
 	return c
 }
 
@@ -143,9 +150,6 @@ func loadConfig(path string) (*Config, error) {
 	var errs []error
 	for _, k := range md.Undecoded() {
 		msg := "unknown key; see example/liaisond.toml for the keys there are"
-		if k[0] == "imap" {
-			msg = "IMAP polling is not available in this version; deliver by SMTP or pipe to `liaisond ingest`"
-		}
 		errs = append(errs, &ConfigError{File: path, Key: k.String(), Msg: msg})
 	}
 	if c.Outbound.From == "" {
@@ -236,6 +240,7 @@ func (c *Config) validate() error {
 	if c.Outbound.RetryMin.Duration <= 0 || c.Outbound.RetryMax.Duration < c.Outbound.RetryMin.Duration {
 		bad("outbound.retry_min", "must be positive and at most outbound.retry_max")
 	}
+	c.validateIMAP(bad)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

@@ -61,6 +61,7 @@ Usage:
   liaisond show    [-config FILE] [-json] LS-42|42
   liaisond outbox  [-config FILE] [-json]          queued and sent mail
   liaisond check   [-config FILE]                  check the configuration and the directory
+  liaisond status  [-config FILE] [-json]          message counts and the IMAP mailbox state
 
 Without -config, liaisond runs on its built-in default: data in ./liaisond-data,
 SMTP on 127.0.0.1:2525, web on 127.0.0.1:8080, outgoing mail written as .eml
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdOutbox(ctx, rest, stdout, stderr)
 	case "check":
 		return cmdCheck(ctx, rest, stdout, stderr)
+	case "status":
+		return cmdStatus(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -61,6 +61,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		start("smtp", func() error { return ingest.ServeSMTP(ctx, srv, ln) })
 	}
 
+	if err := a.startIMAPAndLMTP(ctx, stdout, start); err != nil {
+		return err
+	}
+
 	if cfg.HTTP.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 		if err != nil {
@@ -129,12 +133,13 @@ func (a *app) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		type health struct {
-			Status   string         `json:"status"`
-			Messages map[string]int `json:"messages"`
-			Outbox   map[string]int `json:"outbox"`
-			Error    string         `json:"error,omitempty"`
+			Status   string             `json:"status"`
+			Messages map[string]int     `json:"messages"`
+			Outbox   map[string]int     `json:"outbox"`
+			Error    string             `json:"error,omitempty"`
+			IMAP     *ingest.IMAPStatus `json:"imap,omitempty"` // the IMAP poller's state (imap_serve.go)
 		}
-		h := health{Status: "ok"}
+		h := health{Status: "ok", IMAP: a.imapHealth()}
 		err := a.store.View(r.Context(), func(tx *store.Tx) error {
 			var err error
 			if h.Messages, err = tx.MessageCounts(); err != nil {
