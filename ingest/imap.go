@@ -428,6 +428,7 @@ func (s *IMAPSession) wait(ctx context.Context) error {
 	if err := s.guard(func() (err error) { idle, err = s.c.Idle(); return err }); err != nil {
 		return fmt.Errorf("IDLE: %w", err)
 	}
+	s.log.Debug("waiting for new mail with IDLE", "last_uid", s.lastUID)
 	// IDLE ends on new mail, after interval (a cheap safety poll that also
 	// keeps NAT state alive), or when the server goes away.
 	select {
