@@ -182,9 +182,9 @@ func mustConfig(t testing.TB, path string) *Config {
 	return cfg
 }
 
-// TestIMAPDovecotUIDValidityChange: the mailbox is deleted and created
-// again under the running daemon (a new UIDVALIDITY) and the same mails
-// are put back with one new one: the rescan stores only the new one.
+// TestIMAPDovecotUIDValidityChange: the mailbox is created again (a new
+// UIDVALIDITY) while the daemon runs, and the same mails are put back with
+// one new one: the rescan stores only the new one.
 // Processed mail stays in the mailbox here (processed_folder = ""), flagged.
 func TestIMAPDovecotUIDValidityChange(t *testing.T) {
 	dc := dovecottest.Start(t)
@@ -196,21 +196,34 @@ func TestIMAPDovecotUIDValidityChange(t *testing.T) {
 		dovecottest.Append(t, c, "Statements", imapSubmission(i))
 	}
 	d := startDaemon(t, "", imapConfig(t, dc, "mailbox = \"Statements\"\nprocessed_folder = \"\"\npoll_interval = \"1s\""))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(d.stderr.String())
+		}
+	})
 	waitFor(t, "3 statements", func() bool { return statementCount(t, d.config) == 3 })
 	waitFor(t, "last uid 3", func() bool { st := imapStatus(t, d.config); return len(st.IMAP) == 1 && st.IMAP[0].LastUID == 3 })
 	old := dovecottest.UIDValidity(t, c, "Statements")
 
-	for {
-		if err := c.Delete("Statements").Wait(); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Create("Statements", nil).Wait(); err != nil {
-			t.Fatal(err)
-		}
-		if dovecottest.UIDValidity(t, c, "Statements") != old {
-			break
-		}
-		time.Sleep(200 * time.Millisecond) // Dovecot's UIDVALIDITY is a time in seconds
+	// The server is rebuilt (stopped; the mailbox's folder and index gone);
+	// the same mail comes back into a new mailbox with one new mail. (A
+	// DELETE and CREATE while the daemon's session has the mailbox open
+	// corrupts Dovecot 2.3's index, so the change is made while it is down.)
+	c.Close()
+	dc.Stop()
+	if err := os.RemoveAll(filepath.Join(dc.Maildir, ".Statements")); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Unix() <= int64(old) {
+		time.Sleep(100 * time.Millisecond) // UIDVALIDITY is the creation time in seconds
+	}
+	dc.Restart()
+	c = dc.Client(t)
+	if err := c.Create("Statements", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if dovecottest.UIDValidity(t, c, "Statements") == old {
+		t.Fatal("the new mailbox has the old UIDVALIDITY")
 	}
 	for i := 1; i <= 4; i++ {
 		dovecottest.Append(t, c, "Statements", imapSubmission(i))

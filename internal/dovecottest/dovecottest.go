@@ -227,11 +227,18 @@ func Count(t testing.TB, c *imapclient.Client, mailbox string) int {
 // UIDValidity returns the UIDVALIDITY of mailbox.
 func UIDValidity(t testing.TB, c *imapclient.Client, mailbox string) uint32 {
 	t.Helper()
-	st, err := c.Status(mailbox, &imap.StatusOptions{UIDValidity: true}).Wait()
-	if err != nil {
-		t.Fatalf("status %s: %v", mailbox, err)
+	var err error
+	// Right after a DELETE and CREATE, Dovecot 2.3 sometimes answers STATUS
+	// with NO [SERVERBUG] once; ask again.
+	for try := 0; try < 50; try++ {
+		var st *imap.StatusData
+		if st, err = c.Status(mailbox, &imap.StatusOptions{UIDValidity: true}).Wait(); err == nil {
+			return st.UIDValidity
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	return st.UIDValidity
+	t.Fatalf("status %s: %v", mailbox, err)
+	return 0
 }
 
 // WriteMaildir writes messages straight into the Maildir's cur/ (fast
