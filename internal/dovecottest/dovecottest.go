@@ -6,8 +6,8 @@ package dovecottest
 
 import (
 	"bufio"
-	"errors"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"os"
