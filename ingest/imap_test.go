@@ -26,6 +26,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
+	"liaisond/internal/dovecottest"
 	"liaisond/store"
 )
 
@@ -217,23 +218,6 @@ func (f *fakeReceiver) received() []string {
 	return append([]string(nil), f.got...)
 }
 
-// countingConn counts the bytes the poller reads and the command lines it writes.
-type countingConn struct {
-	net.Conn
-	read, lines *atomic.Int64
-}
-
-func (c countingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.read.Add(int64(n))
-	return n, err
-}
-
-func (c countingConn) Write(p []byte) (int, error) {
-	c.lines.Add(int64(strings.Count(string(p), "\r\n")))
-	return c.Conn.Write(p)
-}
-
 func newPoller(t *testing.T, m *memIMAP, rcv *fakeReceiver, edit func(*IMAPConfig)) (*Poller, *atomic.Int64, *atomic.Int64) {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
@@ -253,7 +237,7 @@ func newPoller(t *testing.T, m *memIMAP, rcv *fakeReceiver, edit func(*IMAPConfi
 			if err != nil {
 				return nil, err
 			}
-			return countingConn{c, &read, &lines}, nil
+			return dovecottest.CountingConn{Conn: c, BytesRead: &read, Lines: &lines}, nil
 		},
 	}
 	if m.tls != nil {

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -264,4 +265,22 @@ func (s *Server) WriteMaildir(t testing.TB, folder string, n int, msg func(i int
 	if os.Getuid() == 0 {
 		exec.Command("sh", "-c", `chown -R "$(id -u nobody):$(id -g nobody)" "$0"`, s.Maildir).Run()
 	}
+}
+
+// CountingConn counts the bytes read from the server and the lines (IMAP
+// command lines, DONE) written to it.
+type CountingConn struct {
+	net.Conn
+	BytesRead, Lines *atomic.Int64
+}
+
+func (c CountingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.BytesRead.Add(int64(n))
+	return n, err
+}
+
+func (c CountingConn) Write(p []byte) (int, error) {
+	c.Lines.Add(int64(bytes.Count(p, []byte("\r\n"))))
+	return c.Conn.Write(p)
 }
