@@ -109,7 +109,9 @@ func TestIMAPDovecot(t *testing.T) {
 	if n := statementCount(t, d.config); n != 3 {
 		t.Errorf("%d statements, want 3", n)
 	}
-	// Why each failed message failed is kept on it.
+	// Why each failed message failed is kept on it (the disposition is
+	// written with the last UID, just after the move).
+	waitFor(t, "status to show last uid 5", func() bool { st := imapStatus(t, d.config); return len(st.IMAP) == 1 && st.IMAP[0].LastUID == 5 })
 	s, err := openStoreOnly(context.Background(), mustConfig(t, d.config))
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +144,8 @@ func TestIMAPDovecot(t *testing.T) {
 	waitFor(t, "the mail appended during IDLE to be taken", func() bool { return statementCount(t, d.config) == 4 })
 	waitFor(t, "it to be moved", func() bool { return dovecottest.Count(t, c, "processed") == 4 })
 
+	// The last UID is saved just after the move.
+	waitFor(t, "status to show last uid 6", func() bool { st := imapStatus(t, d.config); return len(st.IMAP) == 1 && st.IMAP[0].LastUID == 6 })
 	st := imapStatus(t, d.config)
 	if len(st.IMAP) != 1 || !st.IMAP[0].Connected || st.IMAP[0].LastUID != 6 || st.IMAP[0].Backlog != 0 || st.IMAP[0].Mailbox != dc.User+"@"+dc.Addr+"/INBOX" {
 		t.Errorf("status: %+v", st.IMAP)
