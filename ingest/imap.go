@@ -49,6 +49,7 @@ type IMAPConfig struct {
 	// MaxMessageBytes: larger messages are not fetched whole (0: no limit).
 	MaxMessageBytes int64
 	BatchSize       int           // messages fetched per FETCH (default 50)
+	Workers         int           // messages processed at once (default 4)
 	Timeout         time.Duration // longest wait for one server response (default 2m)
 }
 
@@ -120,6 +121,9 @@ func (p *Poller) defaults() {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 50
+	}
+	if c.Workers <= 0 {
+		c.Workers = 4
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Minute
@@ -575,11 +579,28 @@ func (s *IMAPSession) Drain(ctx context.Context) (DrainStats, error) {
 func imapEnvelope() Envelope { return Envelope{Source: "imap"} }
 
 // fetchBodies fetches whole messages with BODY.PEEK[] (a failure leaves no
-// \Seen), one at a time off the stream, and hands each to the receiver.
+// \Seen), reading them one at a time off the stream and handing each to the
+// receiver on up to Workers goroutines (parsing and composing run in
+// parallel; the store serializes the commits). After a failure the rest of
+// the batch is left for the retry; a message committed after the failing
+// one is simply recognized then.
 func (s *IMAPSession) fetchBodies(ctx context.Context, uids []imap.UID, results map[imap.UID]outcome) error {
 	limit := s.p.Config.MaxMessageBytes
 	section := &imap.FetchItemBodySection{Peek: true}
-	var receiveErr error
+	var (
+		mu         sync.Mutex
+		receiveErr error
+		wg         sync.WaitGroup
+	)
+	sem := make(chan struct{}, s.p.Config.Workers)
+	failed := func() bool { mu.Lock(); defer mu.Unlock(); return receiveErr != nil }
+	fail := func(err error) {
+		mu.Lock()
+		if receiveErr == nil {
+			receiveErr = err
+		}
+		mu.Unlock()
+	}
 	timer := time.AfterFunc(s.p.Config.Timeout, func() { s.c.Close() })
 	defer timer.Stop()
 	cmd := s.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{section}})
@@ -607,23 +628,31 @@ func (s *IMAPSession) fetchBodies(ctx context.Context, uids []imap.UID, results 
 				raw, readErr = io.ReadAll(r)
 			}
 		}
-		if receiveErr != nil || uid == 0 || raw == nil {
+		if failed() || uid == 0 || raw == nil {
 			continue // after a failure, the rest waits for the retry
 		}
 		if readErr != nil {
-			receiveErr = fmt.Errorf("read message uid %d: %w", uid, readErr)
+			fail(fmt.Errorf("read message uid %d: %w", uid, readErr))
 			continue
 		}
-		timer.Stop()
-		o, err := s.receive(ctx, uid, raw)
-		timer.Reset(s.p.Config.Timeout)
-		if err != nil {
-			receiveErr = err
-			continue
-		}
-		results[uid] = o
+		sem <- struct{}{} // the reader waits while every worker is busy
+		wg.Add(1)
+		go func(uid imap.UID, raw []byte) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			o, err := s.receive(ctx, uid, raw)
+			if err != nil {
+				fail(err)
+				return
+			}
+			mu.Lock()
+			results[uid] = o
+			mu.Unlock()
+		}(uid, raw)
 	}
-	if err := cmd.Close(); err != nil {
+	timer.Stop()
+	wg.Wait()
+	if err := s.guard(cmd.Close); err != nil {
 		return fmt.Errorf("fetch: %w", err)
 	}
 	return receiveErr
