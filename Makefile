@@ -37,7 +37,9 @@ fuzz-short:
 fuzz:
 	$(MAKE) fuzz-short FUZZTIME=5m
 
-# Figures: SMTP ingest throughput and latency percentiles, peak RSS.
+# Figures: SMTP ingest throughput and latency percentiles, peak RSS; IMAP drain
+# rate from a Dovecot mailbox of 2,000 statements and the cost of one poll
+# (commands, bytes, wall time) with 1,000 and 100,000 old messages.
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/liaisond
 
