@@ -408,6 +408,8 @@ func (s *IMAPSession) loop(ctx context.Context) error {
 		if _, err := s.Drain(ctx); err != nil {
 			return err
 		}
+		// A heartbeat for `liaisond status` (at most once per poll interval).
+		s.p.saveState(ctx, nil)
 		if err := s.wait(ctx); err != nil {
 			return err
 		}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"liaisond/store"
 )
 
 func writeConfig(t *testing.T, body string) string {
@@ -47,5 +51,30 @@ func TestIMAPConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.key+": ") || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: got %v, want an error naming %s with %q", strings.ReplaceAll(c.body, "\n", " "), err, c.key, c.want)
 		}
+	}
+}
+
+// `liaisond status` does not believe a "connected" the daemon wrote long ago
+// (a daemon killed while connected cannot clear it).
+func TestStatusStaleIMAPState(t *testing.T) {
+	path := writeConfig(t, "data_dir = \"data\"\n[imap]\naddr = \"127.0.0.1:143\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"imap.pass\"\n")
+	cfg := mustConfig(t, path)
+	os.MkdirAll(cfg.resolve("data"), 0o755)
+	s, err := store.Open(context.Background(), filepath.Join(cfg.resolve("data"), "liaisond.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "u@127.0.0.1:143/INBOX"
+	s.Update(context.Background(), func(tx *store.Tx) error {
+		return tx.PutIMAPState(&store.IMAPState{Mailbox: key, UIDValidity: 7, LastUID: 42, Connected: true, Backlog: 3, UpdatedAt: time.Now().Add(-time.Hour)})
+	})
+	s.Close()
+	var out, errOut strings.Builder
+	if err := run(context.Background(), []string{"status", "-config", path}, nil, &out, &errOut); err != nil {
+		t.Fatalf("status: %v %s", err, errOut.String())
+	}
+	want := "imap:     " + key + ": disconnected, uidvalidity 7, last uid 42, backlog 3"
+	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "stale") {
+		t.Errorf("status output:\n%s\nwant a line with %q and a stale warning", out.String(), want)
 	}
 }

@@ -85,6 +85,7 @@ type imapStateJSON struct {
 	Backlog     int    `json:"backlog"`
 	LastError   string `json:"last_error,omitempty"`
 	UpdatedAt   string `json:"updated_at,omitempty"`
+	Stale       bool   `json:"stale,omitempty"` // recorded as connected, but no word from the daemon for too long
 }
 
 // cmdStatus prints what the running daemon last recorded: message and
@@ -130,6 +131,11 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if !st.UpdatedAt.IsZero() {
 			j.UpdatedAt = st.UpdatedAt.UTC().Format(time.RFC3339)
 		}
+		// The daemon writes at least once per poll interval while connected:
+		// older than that, it is not running (or hangs).
+		if j.Connected && time.Since(st.UpdatedAt) > 2*cfg.IMAP.PollInterval.Duration+time.Minute {
+			j.Connected, j.Stale = false, true
+		}
 		found = found || j.Configured
 		out.IMAP = append(out.IMAP, j)
 	}
@@ -151,6 +157,9 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "imap:     %s: %s, uidvalidity %d, last uid %d, backlog %d", j.Mailbox, conn, j.UIDValidity, j.LastUID, j.Backlog)
 		if j.UpdatedAt != "" {
 			fmt.Fprintf(stdout, " (as of %s)", j.UpdatedAt)
+		}
+		if j.Stale {
+			fmt.Fprint(stdout, " [stale: no word from the daemon; is `liaisond serve` running?]")
 		}
 		if !j.Configured {
 			fmt.Fprint(stdout, " [no longer configured]")
