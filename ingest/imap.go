@@ -163,11 +163,15 @@ func (p *Poller) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		sess, err := p.Open(ctx)
 		if err == nil {
-			failures = 0
 			log.Info("IMAP connected", "uidvalidity", sess.uidValidity, "last_uid", sess.lastUID, "idle", sess.useIdle,
 				"move", sess.canMove, "processed_folder", p.Config.ProcessedFolder, "failed_folder", p.Config.FailedFolder)
 			err = sess.loop(ctx)
 			sess.Close()
+			if sess.drained {
+				// The backoff starts again only after a session that worked:
+				// one that fails at once (a store that keeps failing) backs off.
+				failures = 0
+			}
 		}
 		if ctx.Err() != nil {
 			break
@@ -241,6 +245,7 @@ type IMAPSession struct {
 	canUIDPlus  bool
 	keywords    bool // the server keeps keywords (PERMANENTFLAGS \*)
 	useIdle     bool
+	drained     bool // a Drain completed without error
 }
 
 // Open connects, logs in, makes the folders, selects the mailbox and checks
@@ -408,6 +413,7 @@ func (s *IMAPSession) loop(ctx context.Context) error {
 		if _, err := s.Drain(ctx); err != nil {
 			return err
 		}
+		s.drained = true
 		// A heartbeat for `liaisond status` (at most once per poll interval).
 		s.p.saveState(ctx, nil)
 		if err := s.wait(ctx); err != nil {

@@ -499,3 +499,45 @@ func waitCond(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A store that keeps failing: the message stays in the mailbox, each failure
+// is logged once with its cause, and the retries back off (the failure count
+// grows instead of starting again at each reconnect).
+func TestPollerRunStoreKeepsFailing(t *testing.T) {
+	m := startMemIMAP(t, rev1Move, "none")
+	c := m.client(t)
+	appendMsg(t, c, "INBOX", memMsg(1))
+	rcv := &fakeReceiver{failNext: 1 << 30}
+	p, _, _ := newPoller(t, m, rcv, nil)
+	var logBuf syncBuf
+	p.Log = slog.New(slog.NewTextHandler(&logBuf, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	waitCond(t, func() bool { return strings.Contains(logBuf.String(), "failures=3") })
+	cancel()
+	<-done
+	if !strings.Contains(logBuf.String(), "database is locked") {
+		t.Errorf("the cause is not logged:\n%s", logBuf.String())
+	}
+	if n := count(t, c, "INBOX"); n != 1 {
+		t.Errorf("INBOX holds %d, want the message left there", n)
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
