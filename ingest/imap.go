@@ -176,6 +176,9 @@ func (p *Poller) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
+		if err == nil {
+			err = errors.New("session ended")
+		}
 		failures++
 		delay := Backoff(p.Config.BackoffMin, p.Config.BackoffMax, failures, rand.Float64())
 		log.Warn("IMAP connection failed; will reconnect", "err", err, "failures", failures, "retry_in", delay.Round(time.Millisecond))
@@ -484,8 +487,9 @@ type imapItem struct {
 type outcome struct {
 	uid    imap.UID
 	msgID  int64
-	failed bool   // goes to the failed folder
-	why    string // for the failed folder
+	failed   bool   // goes to the failed folder
+	oversize bool   // recorded by its header only
+	why      string // for the failed folder
 }
 
 // Drain takes every message above last_uid: fetch (BODY.PEEK), commit,
@@ -561,6 +565,9 @@ func (s *IMAPSession) Drain(ctx context.Context) (DrainStats, error) {
 			stats.Stored++
 			if o.failed {
 				stats.Failed++
+			}
+			if o.oversize {
+				stats.Oversize++
 			}
 		}
 		items = items[len(done):]
@@ -717,7 +724,7 @@ func (s *IMAPSession) fetchOversize(ctx context.Context, uids []imap.UID, result
 		}
 		s.log.Warn("message over the size limit: recorded without its body and moved to the failed folder",
 			"uid", b.UID, "size", sizes[b.UID], "limit", limit, "id", res.MessageID, "already_recorded", res.Duplicate)
-		results[b.UID] = outcome{uid: b.UID, msgID: res.MessageID, failed: true,
+		results[b.UID] = outcome{uid: b.UID, msgID: res.MessageID, failed: true, oversize: true,
 			why: fmt.Sprintf("message of %d bytes is over the limit of %d bytes", sizes[b.UID], limit)}
 	}
 	return nil

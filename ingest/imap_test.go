@@ -387,7 +387,7 @@ func TestPollerOversizeHeaderOnly(t *testing.T) {
 	rcv := &fakeReceiver{}
 	p, read, _ := newPoller(t, m, rcv, func(c *IMAPConfig) { c.MaxMessageBytes = 10_000 })
 	st, err := drain(t, p)
-	if err != nil || st.Stored != 2 || st.Failed != 1 {
+	if err != nil || st.Stored != 2 || st.Failed != 1 || st.Oversize != 1 {
 		t.Fatalf("drain: %+v %v", st, err)
 	}
 	if len(rcv.oversize) != 1 || !strings.Contains(rcv.oversize[0], "Subject: huge") || strings.Contains(rcv.oversize[0], "xxxx") || rcv.overSizes[0] != int64(len(big)) {
