@@ -485,8 +485,8 @@ type imapItem struct {
 
 // outcome of one message within a batch.
 type outcome struct {
-	uid    imap.UID
-	msgID  int64
+	uid      imap.UID
+	msgID    int64
 	failed   bool   // goes to the failed folder
 	oversize bool   // recorded by its header only
 	why      string // for the failed folder
