@@ -354,6 +354,15 @@ func TestPollerTemporaryFailureRetries(t *testing.T) {
 	if a, b := count(t, c, "INBOX"), count(t, c, "processed"); a != 3 || b != 2 {
 		t.Errorf("INBOX %d processed %d, want 3 2", a, b)
 	}
+	// BODY.PEEK: what was fetched but not stored is not marked read.
+	for i, fl := range flagsOf(t, c, "INBOX") {
+		for _, f := range fl {
+			if f == imap.FlagSeen {
+				t.Errorf("message %d left in INBOX is \\Seen", i+1)
+			}
+		}
+	}
+	c.Unselect().Wait()
 	if st, err := drain(t, p); err != nil || st.Stored != 3 {
 		t.Fatalf("retry: %+v %v", st, err)
 	}
