@@ -60,6 +60,7 @@ func ServeSMTP(ctx context.Context, s *smtp.Server, ln net.Listener) error {
 type smtpSession struct {
 	p      *Processor
 	log    *slog.Logger
+	source string // "" = smtp; lmtp for the LMTP listener
 	remote string
 	from   string
 	rcpt   []string
@@ -96,7 +97,11 @@ func (s *smtpSession) Data(r io.Reader) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := s.p.Receive(ctx, Envelope{Source: "smtp", MailFrom: s.from, Rcpt: s.rcpt, Known: true}, raw)
+	source := s.source
+	if source == "" {
+		source = "smtp"
+	}
+	res, err := s.p.Receive(ctx, Envelope{Source: source, MailFrom: s.from, Rcpt: s.rcpt, Known: true}, raw)
 	if err != nil {
 		s.log.Warn("message not stored; asked the client to retry", "remote", s.remote, "from", s.from, "err", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},

@@ -67,6 +67,8 @@ func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) e
 			return fmt.Errorf("event %d: %w", ev.ID, err)
 		}
 		return c.rejection(tx, ev, data)
+	case store.EventOversize:
+		return c.oversize(tx, ev)
 	}
 	return c.composeCommand(tx, ev)
 }

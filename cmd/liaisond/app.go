@@ -35,8 +35,7 @@ type app struct {
 	processor *ingest.Processor
 	sender    *notify.Sender
 	wake      chan struct{}
-	// imapState reports the IMAP poller's connection for /metrics; nil: no poller.
-	imapState func() (configured, connected bool)
+	imap      *ingest.Poller // nil: no [imap] polling
 }
 
 // commonFlags parses -config (and the command's own flags) and loads the config.

@@ -65,6 +65,11 @@ type Config struct {
 		StatementsPerHour          int `toml:"statements_per_hour"`
 	} `toml:"limits"`
 	Reminders ReminderConfig `toml:"reminders"` // tickle.go
+	IMAP      IMAPConfig     `toml:"imap"`      // imap_config.go
+
+	LMTP struct {
+		Socket string `toml:"socket"` // unix socket path; "" disables
+	} `toml:"lmtp"`
 
 	// path is the file the config came from ("" for the embedded default);
 	// relative paths in it are relative to its directory.
@@ -108,6 +113,7 @@ func defaultConfig() *Config {
 	c.Limits.StatementsPerSenderPerHour = 30
 	c.Limits.StatementsPerHour = 300
 	c.Reminders = defaultReminders()
+	c.IMAP.setDefaults()
 	return c
 }
 
@@ -154,9 +160,6 @@ func loadConfig(path string) (*Config, error) {
 	var errs []error
 	for _, k := range md.Undecoded() {
 		msg := "unknown key; see example/liaisond.toml for the keys there are"
-		if k[0] == "imap" {
-			msg = "IMAP polling is not available in this version; deliver by SMTP or pipe to `liaisond ingest`"
-		}
 		errs = append(errs, &ConfigError{File: path, Key: k.String(), Msg: msg})
 	}
 	if c.Outbound.From == "" {
@@ -254,6 +257,7 @@ func (c *Config) validate() error {
 		bad("limits", "statement rates cannot be negative; 0 means no limit")
 	}
 	c.Reminders.check(bad)
+	c.validateIMAP(bad)
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:

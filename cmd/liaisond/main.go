@@ -62,6 +62,7 @@ Usage:
   liaisond outbox  [-config FILE] [-json]          queued and sent mail
   liaisond check   [-config FILE]                  check the configuration and the directory
   liaisond tickle  [-config FILE] [-now RFC3339] [-dry-run]   one reminder pass; prints each reminder
+  liaisond status  [-config FILE] [-json]          message counts and the IMAP mailbox state
 
 Without -config, liaisond runs on its built-in default: data in ./liaisond-data,
 SMTP on 127.0.0.1:2525, web on 127.0.0.1:8080, outgoing mail written as .eml
@@ -90,6 +91,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdCheck(ctx, rest, stdout, stderr)
 	case "tickle":
 		return cmdTickle(ctx, rest, stdout, stderr)
+	case "status":
+		return cmdStatus(ctx, rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
