@@ -141,7 +141,20 @@ func ParseMessage(raw []byte) (m *Message, rerr error) {
 
 	p := &msgParser{m: &Message{}, seen: map[string]bool{}}
 	if err := p.parse(raw); err != nil {
-		return nil, err
+		// A header section but a structure enmime refuses: keep what the
+		// header says and report the problem, so the sender is answered
+		// rather than the message called "not a mail".
+		m := &Message{contentPromised: true, Header: mail.Header{},
+			Problems: []string{"its MIME structure could not be read (" + err.Error() + ")"}}
+		if pm, perr := mail.ReadMessage(bytes.NewReader(raw)); perr == nil {
+			m.Header = pm.Header
+			m.MessageID = strings.Trim(strings.TrimSpace(pm.Header.Get("Message-Id")), "<>")
+			if a, aerr := mail.ParseAddress(pm.Header.Get("From")); aerr == nil {
+				m.From = Address{Name: a.Name, Addr: strings.ToLower(a.Address)}
+			}
+			m.Subject = strings.ToValidUTF8(strings.TrimSpace(pm.Header.Get("Subject")), "\uFFFD")
+		}
+		return m, nil
 	}
 	return p.m, nil
 }
