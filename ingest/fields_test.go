@@ -800,9 +800,6 @@ func TestSubjectRef(t *testing.T) {
 // took seconds to minutes before values, prefixes and deduplication were made
 // linear, and takes milliseconds now.
 func TestParseFieldsLongInputs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("long inputs")
-	}
 	const n = 100000
 	uniq := func(format string) string {
 		var b strings.Builder
