@@ -205,6 +205,24 @@ func (d *Directory) Supervisors(b *Body) []Person {
 	return nil
 }
 
+// Approvers returns who must approve an outgoing statement from b (RFC
+// 4052 section 4): a WG's by an AD of its area, an area's by the IETF chair.
+// The IESG, IAB and IETF speak through their chairs and need nobody else.
+func (d *Directory) Approvers(b *Body) []Person {
+	if b == nil {
+		return nil
+	}
+	switch b.Kind {
+	case KindWG:
+		if a := d.Body(b.Parent); a != nil {
+			return slices.Clone(a.ADs)
+		}
+	case KindArea:
+		return d.IETFChairs()
+	}
+	return nil
+}
+
 // IETFChairs returns the chairs of the body of kind ietf, or nil if the
 // directory has none.
 func (d *Directory) IETFChairs() []Person {

@@ -306,7 +306,7 @@ func (pl *planner) rolesOn(st *store.Statement) (roles, error) {
 	r.act = secretariat || lm || leader || strings.EqualFold(st.Assignee, s)
 	r.redirect = secretariat || lm
 	r.submitter = strings.EqualFold(st.Submitter, s)
-	r.approve = is(approvers(dir, dir.Body(st.From.ID)))
+	r.approve = is(dir.Approvers(dir.Body(st.From.ID)))
 	r.note = r.act || r.submitter
 	if !r.note {
 		if pl.t.kind == "token" {
@@ -320,24 +320,6 @@ func (pl *planner) rolesOn(st *store.Statement) (roles, error) {
 		}
 	}
 	return r, nil
-}
-
-// approvers of an outgoing statement from body b (RFC 4052 section 4): a
-// WG's by an AD of its area, an area's by the IETF chair; the IESG, IAB and
-// IETF speak through their chairs and need nobody else.
-func approvers(dir *directory.Directory, b *directory.Body) []directory.Person {
-	if b == nil {
-		return nil
-	}
-	switch b.Kind {
-	case directory.KindWG:
-		if a := dir.Body(b.Parent); a != nil {
-			return a.ADs
-		}
-	case directory.KindArea:
-		return dir.IETFChairs()
-	}
-	return nil
 }
 
 func (pl *planner) step(c Command, st *store.Statement) (step, string) {
@@ -606,7 +588,7 @@ func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statem
 // or straight to the SDO when its submitter needs nobody's approval.
 func (p *Processor) afterConfirm(ctx context.Context, tx *store.Tx, st *store.Statement, msgID int64, by string) error {
 	dir := p.Directory()
-	appr := approvers(dir, dir.Body(st.From.ID))
+	appr := dir.Approvers(dir.Body(st.From.ID))
 	needs := len(appr) > 0
 	for _, a := range appr {
 		if strings.EqualFold(a.Addr, st.Submitter) {

@@ -142,6 +142,26 @@ func TestParseDSN(t *testing.T) {
 	}
 }
 
+// newTestProcessor is a Processor over a fresh store and the demo directory.
+func newTestProcessor(t *testing.T, cfg Config, now func() time.Time) (*Processor, *store.Store, *token.Keys, *nopComposer) {
+	t.Helper()
+	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	dir, err := directory.Parse(directory.Demo, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := token.NewKeys(1, []byte("0123456789abcdef0123456789abcdef"))
+	comp := &nopComposer{}
+	cfg.Domain, cfg.StatementsLocal, cfg.CommandsLocal, cfg.TokenPrefix = "liaison.example", "statements", "commands", "ls"
+	p := &Processor{Config: cfg, Store: s, Directory: func() *directory.Directory { return dir }, Composer: comp, Keys: keys,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: now}
+	return p, s, keys, comp
+}
+
 // nopComposer records the events that would cause mail.
 type nopComposer struct{ events []string }
 
@@ -154,22 +174,8 @@ func (c *nopComposer) Compose(_ context.Context, _ *store.Tx, ev *store.Event) e
 // senders authenticated by their own personal reply address.
 func TestCommandPermissions(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	dir, err := directory.Parse(directory.Demo, "demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := token.NewKeys(1, []byte("0123456789abcdef0123456789abcdef"))
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	p := &Processor{
-		Config: Config{Domain: "liaison.example", StatementsLocal: "statements", CommandsLocal: "commands", TokenPrefix: "ls"},
-		Store:  s, Directory: func() *directory.Directory { return dir }, Composer: &nopComposer{}, Keys: keys,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
-	}
+	p, s, keys, _ := newTestProcessor(t, Config{}, func() time.Time { return now })
 	n := 0
 	receive := func(from, to, body string) Result {
 		t.Helper()
@@ -238,22 +244,7 @@ func viewStatement(s *store.Store, id int64) (*store.Statement, error) {
 // is skipped; the AD's "reject" ends the statement unsent.
 func TestOutgoingRejected(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	dir, err := directory.Parse(directory.Demo, "demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := token.NewKeys(1, []byte("0123456789abcdef0123456789abcdef"))
-	comp := &nopComposer{}
-	p := &Processor{
-		Config: Config{Domain: "liaison.example", StatementsLocal: "statements", CommandsLocal: "commands", TokenPrefix: "ls", AuthservID: "mx.liaison.example"},
-		Store:  s, Directory: func() *directory.Directory { return dir }, Composer: comp, Keys: keys,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
-	}
+	p, s, keys, comp := newTestProcessor(t, Config{AuthservID: "mx.liaison.example"}, time.Now)
 	raw := "Authentication-Results: mx.liaison.example; dkim=pass header.d=ccamp.example\r\nFrom: alice@ccamp.example\r\nTo: statements@liaison.example\r\n" +
 		"Subject: x\r\nMessage-ID: <o1@ccamp.example>\r\n\r\nFrom: CCAMP\r\nTo: ITU-T SG15\r\nTitle: t\r\nPurpose: For Information\r\n\r\nbody\r\n"
 	res, err := p.Receive(ctx, Envelope{Source: "test", MailFrom: "alice@ccamp.example", Rcpt: []string{"statements@liaison.example"}, Known: true}, []byte(raw))
@@ -287,18 +278,7 @@ func TestOutgoingRejected(t *testing.T) {
 // applied by Resume.
 func TestResumeHeld(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	dir, _ := directory.Parse(directory.Demo, "demo")
-	keys := token.NewKeys(1, []byte("0123456789abcdef0123456789abcdef"))
-	p := &Processor{
-		Config: Config{Domain: "liaison.example", StatementsLocal: "statements", CommandsLocal: "commands", TokenPrefix: "ls"},
-		Store:  s, Directory: func() *directory.Directory { return dir }, Composer: &nopComposer{}, Keys: keys,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now,
-	}
+	p, s, keys, _ := newTestProcessor(t, Config{}, time.Now)
 	sub := "From: sender@itu.example\r\nTo: statements@liaison.example\r\nSubject: x\r\nMessage-ID: <s1@itu.example>\r\n\r\nFrom: ITU-T SG15\r\nTo: CCAMP\r\nTitle: t\r\nPurpose: For Information\r\n\r\nbody\r\n"
 	res, err := p.Receive(ctx, Envelope{Source: "test", MailFrom: "sender@itu.example", Rcpt: []string{"statements@liaison.example"}, Known: true}, []byte(sub))
 	if err != nil || res.Statement != 1 {

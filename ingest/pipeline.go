@@ -490,7 +490,7 @@ func outgoingProblems(dir *directory.Directory, from *directory.Body, sender str
 	if _, secretariat := dir.RolesOf(sender); secretariat {
 		allowed = true
 	}
-	for _, p := range append(from.Leaders(), approvers(dir, from)...) {
+	for _, p := range append(from.Leaders(), dir.Approvers(from)...) {
 		if strings.EqualFold(p.Addr, sender) {
 			allowed = true
 		}

@@ -90,7 +90,7 @@ func (c *Composer) composeCommand(tx *store.Tx, ev *store.Event) error {
 		return c.personalCopiesWith(tx, "confirm", "confirm.txt", st, ev, []recipient{r}, nil, true, nil)
 	case store.EventApprovalRequested:
 		var rs recipients
-		for _, p := range approversOf(dir, dir.Body(st.From.ID)) {
+		for _, p := range dir.Approvers(dir.Body(st.From.ID)) {
 			rs.add(p.Name, p.Addr, false)
 		}
 		if len(rs.list) == 0 {
@@ -110,22 +110,6 @@ func (c *Composer) composeCommand(tx *store.Tx, ev *store.Event) error {
 		return c.personalCopiesWith(tx, "approval", "approval-rejected.txt", st, ev, []recipient{r}, nil, false, func(m *mailData) {
 			m.Actor, m.Reason = ev.By, strings.TrimPrefix(ev.Text, "rejected: ")
 		})
-	}
-	return nil
-}
-
-// approversOf mirrors ingest's approver rule (RFC 4052 section 4).
-func approversOf(dir *directory.Directory, b *directory.Body) []directory.Person {
-	if b == nil {
-		return nil
-	}
-	switch b.Kind {
-	case directory.KindWG:
-		if a := dir.Body(b.Parent); a != nil {
-			return a.ADs
-		}
-	case directory.KindArea:
-		return dir.IETFChairs()
 	}
 	return nil
 }

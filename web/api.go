@@ -145,8 +145,12 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 		Messages map[string]int `json:"messages"`
 		Outbox   map[string]int `json:"outbox"`
 		Error    string         `json:"error,omitempty"`
+		IMAP     any            `json:"imap,omitempty"`
 	}
 	hs := health{Status: "ok"}
+	if h.opt.IMAPDetail != nil {
+		hs.IMAP = h.opt.IMAPDetail()
+	}
 	err := h.opt.Store.View(r.Context(), func(tx *store.Tx) error {
 		var err error
 		if hs.Messages, err = tx.MessageCounts(); err != nil {

@@ -38,7 +38,10 @@ type Options struct {
 	PublicURL string // absolute base of the links in feeds ("http://127.0.0.1:8080")
 	Templates fs.FS  // page templates (*.html) and style.css
 	IMAP      IMAPState
-	PageSize  int // statements per list page; 0: 50
+	// IMAPDetail, if set, is the IMAP poller's state shown on /healthz
+	// (nil or a nil result: no "imap" field).
+	IMAPDetail func() any
+	PageSize   int // statements per list page; 0: 50
 }
 
 // Handler serves the public display.

@@ -196,3 +196,11 @@ func (a *app) imapConnState() (configured, connected bool) {
 	}
 	return true, a.imap.Status().Connected
 }
+
+// imapDetail is imapHealth for the web handler, nil without polling.
+func (a *app) imapDetail() any {
+	if s := a.imapHealth(); s != nil {
+		return s
+	}
+	return nil
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"liaisond/ingest"
-	"liaisond/store"
 	"liaisond/templates"
 	"liaisond/web"
 )
@@ -148,40 +146,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 func (a *app) httpHandler() (http.Handler, error) {
 	h, err := web.New(web.Options{
 		Store: a.store, Log: a.log.With("component", "web"), Now: a.clock,
-		PublicURL: a.cfg.PublicURL, Templates: templates.Web(), IMAP: a.imapConnState,
+		PublicURL: a.cfg.PublicURL, Templates: templates.Web(), IMAP: a.imapConnState, IMAPDetail: a.imapDetail,
 	})
 	if err != nil {
 		return nil, exitf(exitConfigErr, "%v", err)
 	}
-	// /healthz adds the IMAP poller's state to the web's counts.
-	mux := http.NewServeMux()
-	mux.Handle("/", h)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		type health struct {
-			Status   string             `json:"status"`
-			Messages map[string]int     `json:"messages"`
-			Outbox   map[string]int     `json:"outbox"`
-			Error    string             `json:"error,omitempty"`
-			IMAP     *ingest.IMAPStatus `json:"imap,omitempty"` // the IMAP poller's state (imap_serve.go)
-		}
-		hs := health{Status: "ok", IMAP: a.imapHealth()}
-		err := a.store.View(r.Context(), func(tx *store.Tx) error {
-			var err error
-			if hs.Messages, err = tx.MessageCounts(); err != nil {
-				return err
-			}
-			hs.Outbox, err = tx.OutboxCounts()
-			return err
-		})
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if err != nil {
-			hs.Status, hs.Error = "error", err.Error()
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(hs)
-	})
-	return mux, nil
+	return h, nil
 }
