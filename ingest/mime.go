@@ -144,8 +144,9 @@ func ParseMessage(raw []byte) (m *Message, rerr error) {
 		// A header section but a structure enmime refuses: keep what the
 		// header says and report the problem, so the sender is answered
 		// rather than the message called "not a mail".
-		m := &Message{contentPromised: true, Header: mail.Header{},
-			Problems: []string{"its MIME structure could not be read (" + err.Error() + ")"}}
+		fb := &msgParser{m: &Message{contentPromised: true, Header: mail.Header{}}, seen: map[string]bool{}}
+		fb.problem("its MIME structure could not be read (%v)", err)
+		m := fb.m
 		if pm, perr := mail.ReadMessage(bytes.NewReader(raw)); perr == nil {
 			m.Header = pm.Header
 			m.MessageID = strings.Trim(strings.TrimSpace(pm.Header.Get("Message-Id")), "<>")
