@@ -416,13 +416,25 @@ func TestPollerRunIdleAndReconnect(t *testing.T) {
 	m := startMemIMAP(t, rev1Move, "none")
 	c := m.client(t)
 	rcv := &fakeReceiver{}
-	p, _, _ := newPoller(t, m, rcv, nil)
+	// The in-memory server queues a mailbox update that lands between the
+	// poller's last command and the moment its IDLE is registered, and only
+	// reports it at the next command: with an hour's interval that message
+	// would wait an hour (the flake seen under load). Real servers report
+	// pending updates when IDLE starts; the poller's answer to servers that
+	// don't is its safety poll, so the test gives that a short interval and
+	// the outcome no longer depends on scheduling.
+	p, _, _ := newPoller(t, m, rcv, func(c *IMAPConfig) { c.PollInterval = 200 * time.Millisecond })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	waitCond(t, func() bool { s := p.Status(); return s.Connected && s.Idle && s.LastPoll != nil })
 	appendMsg(t, c, "INBOX", memMsg(1))
-	waitCond(t, func() bool { return len(rcv.received()) == 1 && count(t, c, "processed") == 1 })
+	// LastUID in the status is set once the acknowledgement (move and saved
+	// last UID) is done: waiting for it, not for the move alone, keeps the
+	// stored-state check below from racing that save.
+	waitCond(t, func() bool {
+		return len(rcv.received()) == 1 && count(t, c, "processed") == 1 && p.Status().LastUID == 1
+	})
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
