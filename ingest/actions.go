@@ -44,7 +44,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 	if sender == "" {
 		return done(store.MessageIgnored, "command mail without a readable From address")
 	}
-	text := StripReply(parsed.Text)
+	text := ReplyText(parsed) // quotes removed, as HTML when the text came from HTML (DESIGN 7)
 	cmds := ParseCommands(text, t.kind == "commands")
 
 	// Who is this? A token proves the From address received our mail about

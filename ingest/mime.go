@@ -64,6 +64,10 @@ type Message struct {
 	Text         string
 	TextFromHTML bool
 
+	// HTML is the first text/html body part, decoded to valid UTF-8, "" when
+	// there is none. Replies are stripped of their quotes as HTML (ReplyText).
+	HTML string
+
 	// Attachments are the non-body parts, in message order, at most
 	// maxAttachments. Body parts are text/plain and text/html parts without a
 	// filename that are not marked "attachment"; a text part with a filename is
@@ -603,6 +607,7 @@ func (p *msgParser) leaf(part *enmime.Part, num, parent string, nth int) {
 // finish sets the text from HTML when needed and picks the attachments.
 func (p *msgParser) finish() {
 	m := p.m
+	m.HTML = p.html
 	// An empty text/plain alternative next to the HTML is common enough.
 	if (!p.haveText || strings.TrimSpace(m.Text) == "") && p.haveHTML {
 		m.Text = htmlToText(p.html)
@@ -1254,6 +1259,7 @@ func htmlToText(s string) string {
 	skip := 0 // inside elements whose content is not shown
 	pre := 0
 	linkOpen := false
+	lineP := false // the open <p> is a line, not a paragraph (lineParagraph)
 	var linkHref string
 	var linkStart int
 
@@ -1297,7 +1303,17 @@ func htmlToText(s string) string {
 			switch a {
 			case atom.Br:
 				w.lineBreak()
-			case atom.P, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Blockquote, atom.Table, atom.Ul, atom.Ol, atom.Dl:
+			case atom.P:
+				// Word's (Outlook's) paragraphs have no margins: each is
+				// one line as shown, and an empty one ("&nbsp;") is the
+				// empty line between paragraphs.
+				lineP = lineParagraph(z, hasAttr)
+				if lineP {
+					w.block(1)
+				} else {
+					w.block(2)
+				}
+			case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Blockquote, atom.Table, atom.Ul, atom.Ol, atom.Dl:
 				w.block(2)
 			case atom.Pre:
 				w.block(2)
@@ -1341,7 +1357,14 @@ func htmlToText(s string) string {
 				continue
 			}
 			switch a {
-			case atom.P, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Blockquote, atom.Table, atom.Ul, atom.Ol, atom.Dl:
+			case atom.P:
+				if lineP {
+					w.block(1)
+				} else {
+					w.block(2)
+				}
+				lineP = false
+			case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Blockquote, atom.Table, atom.Ul, atom.Ol, atom.Dl:
 				w.block(2)
 			case atom.Pre:
 				w.block(2)
@@ -1359,6 +1382,50 @@ func htmlToText(s string) string {
 			}
 		}
 	}
+}
+
+// lineParagraph reads the attributes of a <p> start tag and reports whether
+// the paragraph is shown as a line without space above and below: Word's
+// paragraph classes ("MsoNormal", "MsoPlainText", ... as Outlook writes
+// them, with margin 0 in the mail's style sheet) and a style with a zero
+// margin ("margin:0", "margin:0cm", "margin-top:0;margin-bottom:0").
+func lineParagraph(z *html.Tokenizer, hasAttr bool) bool {
+	line := false
+	for hasAttr {
+		var k, v []byte
+		k, v, hasAttr = z.TagAttr()
+		switch string(k) {
+		case "class":
+			for _, c := range strings.Fields(string(v)) {
+				if len(c) > 3 && strings.EqualFold(c[:3], "mso") {
+					line = true
+				}
+			}
+		case "style":
+			st := strings.ToLower(strings.Join(strings.Fields(string(v)), ""))
+			for _, decl := range strings.Split(st, ";") {
+				if zeroMargin(decl, "margin:") {
+					line = true
+				}
+			}
+			if strings.Contains(st, "margin-top:0") && strings.Contains(st, "margin-bottom:0") {
+				line = true
+			}
+		}
+	}
+	return line
+}
+
+// zeroMargin reports whether a CSS declaration (spaces removed) is the
+// property prop with all its values zero ("margin:0", "margin:0cm0cm0.0001pt"
+// counts: the last value of Word's is tiny).
+func zeroMargin(decl, prop string) bool {
+	v, ok := strings.CutPrefix(decl, prop)
+	v = strings.TrimSuffix(v, "!important")
+	if !ok || v == "" {
+		return false
+	}
+	return strings.Trim(v, "0.cmptxin") == "" || strings.HasPrefix(v, "0cm0cm0")
 }
 
 // hiddenElement reports whether an element's content is not shown as text.

@@ -24,8 +24,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/net/html"
 )
 
 const (
@@ -77,78 +75,6 @@ func StripReply(text string) string {
 		}
 	}
 	return trimBlankLines(lines) // fields.go: empty lines at both ends removed
-}
-
-// StripReplyHTML returns the new text of an HTML reply: the HTML is cut at
-// the first element that starts the quoted message (Gmail's gmail_quote,
-// any blockquote, Thunderbird's moz-cite-prefix, Outlook's divRplyFwdMsg
-// and the border-top separator above its header block, Yahoo's yahoo_quoted,
-// Hotmail's stopSpelling rule, ...), the rest is converted to text as for
-// Message.Text (htmlToText), and that text goes through StripReply, which
-// removes quote headers without HTML markers (Outlook 2003 and Windows Mail
-// header blocks) and signatures.
-func StripReplyHTML(s string) string {
-	return StripReply(htmlToText(s[:htmlQuoteStart(s)]))
-}
-
-// htmlQuoteStart returns the byte offset of the first start tag that begins
-// quoted material, or len(s).
-func htmlQuoteStart(s string) int {
-	z := html.NewTokenizer(strings.NewReader(s))
-	off := 0
-	for {
-		tt := z.Next()
-		if tt == html.ErrorToken {
-			return len(s)
-		}
-		n := len(z.Raw())
-		if tt == html.StartTagToken || tt == html.SelfClosingTagToken {
-			name, hasAttr := z.TagName()
-			var class, id, style string
-			for hasAttr {
-				var k, v []byte
-				k, v, hasAttr = z.TagAttr()
-				switch string(k) {
-				case "class":
-					class = strings.ToLower(string(v))
-				case "id":
-					id = strings.ToLower(string(v))
-				case "style":
-					style = strings.ToLower(string(v))
-				}
-			}
-			if htmlQuoteElement(string(name), class, id, style) {
-				return min(off, len(s))
-			}
-		}
-		off += n
-	}
-}
-
-// htmlQuoteElement reports whether an element starts quoted material.
-func htmlQuoteElement(name, class, id, style string) bool {
-	if name == "blockquote" {
-		return true
-	}
-	for _, c := range strings.Fields(class) {
-		switch c {
-		case "gmail_quote", "gmail_quote_container", "gmail_attr", "moz-cite-prefix", "moz-forward-container",
-			"yahoo_quoted", "zmail_extra", "protonmail_quote", "outlookmessageheader", "x_outlookmessageheader":
-			return true
-		}
-	}
-	switch id {
-	case "divrplyfwdmsg", "x_divrplyfwdmsg", "appendonsend", "x_appendonsend", "stopspelling", "isforwardcontent", "isreplycontent":
-		return true
-	}
-	if style != "" {
-		st := strings.Join(strings.Fields(style), "")
-		// Outlook's separator above the From/Sent block.
-		if strings.Contains(st, "border-top:solid#e1e1e1") || strings.Contains(st, "border-top:solid#b5c4df") {
-			return true
-		}
-	}
-	return false
 }
 
 // cutKind says what ended the new text.

@@ -85,9 +85,9 @@ func unescapeTSV(s string) string {
 }
 
 // replyFixtureText returns the reply text a fixture yields: .eml files are
-// parsed as mail and their text (Message.Text, from HTML when there is no
-// text part) is stripped; .html files go through StripReplyHTML; anything
-// else is a plain text body.
+// parsed as mail and their reply text is taken as for a command mail
+// (ReplyText: the HTML stripped as HTML when there is no text part); .html
+// files go through StripReplyHTML; anything else is a plain text body.
 func replyFixtureText(t *testing.T, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -100,7 +100,7 @@ func replyFixtureText(t *testing.T, path string) string {
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		return StripReply(m.Text)
+		return ReplyText(m)
 	case ".html":
 		return StripReplyHTML(string(data))
 	}

@@ -62,7 +62,7 @@ func checkStripped(t *testing.T, in, out string) {
 // FuzzStripReply: no panic; every output line is an input line (less white
 // space at its end) and no output line is quoted; valid UTF-8 stays valid;
 // the output is never longer than the input and stripping it again changes
-// nothing. StripReplyHTML must not panic and must give valid UTF-8.
+// nothing. StripReplyHTML: see checkStrippedHTML.
 func FuzzStripReply(f *testing.F) {
 	for _, file := range replyFixtureFiles(f) {
 		b, err := os.ReadFile(file)
@@ -77,15 +77,44 @@ func FuzzStripReply(f *testing.F) {
 	f.Add("a\n> b\nc")
 	f.Add("On 1 Jan, x <a@b>\n>:\n> close\nreopen")
 	f.Add("From: a@b\nSent: 1\nTo: c\n\nclose")
+	f.Add("<blockquote>close</blockquote>")
+	f.Add("Hi,<blockquote>x</blockquote>answer<div class=gmail_quote>y</div>more")
+	f.Add("<p class=MsoNormal>close<o:p></o:p></p><div style='border:none;border-top:solid #E1E1E1 1.0pt'><p>From: a</p></div><p>reopen</p>")
 	f.Fuzz(func(t *testing.T, in string) {
 		out := StripReply(in)
 		checkStripped(t, in, out)
 		if again := StripReply(out); again != out {
 			t.Fatalf("not idempotent:\nin    %q\nout   %q\nagain %q", in, out, again)
 		}
-		h := StripReplyHTML(in)
-		if utf8.ValidString(in) && !utf8.ValidString(h) {
-			t.Fatalf("StripReplyHTML: valid UTF-8 in, invalid out: %q", h)
-		}
+		checkStrippedHTML(t, in, StripReplyHTML(in))
 	})
+}
+
+// checkStrippedHTML checks the invariants of StripReplyHTML's output: never
+// more text than the input, no quoted line (the quote markers it puts where
+// quote elements were never come out), valid UTF-8 (the HTML parser makes
+// any input valid), no empty line at either end, and stripping the output
+// as text changes nothing.
+func checkStrippedHTML(t *testing.T, in, out string) {
+	t.Helper()
+	if len(out) > len(in) {
+		t.Fatalf("StripReplyHTML: output (%d bytes) longer than input (%d bytes): %q", len(out), len(in), out)
+	}
+	if !utf8.ValidString(out) {
+		t.Fatalf("StripReplyHTML: invalid UTF-8 out: %q", out)
+	}
+	if out == "" {
+		return
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if s := strings.TrimSpace(l); s != "" && isQuoted(s) {
+			t.Fatalf("StripReplyHTML: quoted line in output: %q", l)
+		}
+	}
+	if l := strings.Split(out, "\n"); l[0] == "" || l[len(l)-1] == "" {
+		t.Fatalf("StripReplyHTML: empty line at an end of %q", out)
+	}
+	if again := StripReply(out); again != out {
+		t.Fatalf("StripReplyHTML: output not stable under StripReply:\nin    %q\nout   %q\nagain %q", in, out, again)
+	}
 }
