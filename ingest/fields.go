@@ -287,10 +287,6 @@ func scanFields(lines []string, first int) ([]Field, int) {
 
 	// The block ends at the first blank line. A field line is one at no more
 	// than the lineIndent of the first field; more indented lines continue.
-	end := first + 1
-	for end < len(lines) && !isBlankLine(lines[end]) {
-		end++
-	}
 	isFieldLine := func(l string) bool {
 		ind := lineIndent(l)
 		if len(ind) > len(base) {
@@ -299,6 +295,7 @@ func scanFields(lines []string, first int) ([]Field, int) {
 		_, _, ok := splitField(l[len(ind):])
 		return ok
 	}
+	end := blockEnd(lines, first, base)
 	last := first
 	for i := end - 1; i > first; i-- {
 		if isFieldLine(lines[i]) {
@@ -342,6 +339,86 @@ func scanFields(lines []string, first int) ([]Field, int) {
 		return done(), i
 	}
 	return done(), end
+}
+
+// maxFieldGap is the most blank lines between two fields of one block.
+const maxFieldGap = 2
+
+// blockEnd returns the index of the blank line that ends the field block
+// starting at lines[first] (len(lines) when none does). Blank lines between
+// fields do not end it while the next line is a field the block does not
+// have yet: mail clients that write a paragraph per line (Outlook's HTML
+// with an empty paragraph between fields, and the plain-text alternative
+// Outlook makes of it, with an empty line after each paragraph) separate the
+// fields by blank lines. A field name the format does not know (an "other
+// identifier") continues the block only when such a field follows it.
+func blockEnd(lines []string, first int, base string) int {
+	seen := map[fieldKind]bool{}
+	note := func(l string) {
+		if k, ok := blockField(l, base); ok {
+			seen[k] = true
+		}
+	}
+	// next returns the first line after a gap of 1 to maxFieldGap blank
+	// lines at i, or -1.
+	next := func(i int) int {
+		j := i
+		for j < len(lines) && j-i < maxFieldGap && isBlankLine(lines[j]) {
+			j++
+		}
+		if j == i || j >= len(lines) || isBlankLine(lines[j]) {
+			return -1
+		}
+		return j
+	}
+	newField := func(i int) bool {
+		k, ok := blockField(lines[i], base)
+		return ok && k != fieldUnknown && !seen[k]
+	}
+	end := first
+	for {
+		for end < len(lines) && !isBlankLine(lines[end]) {
+			note(lines[end])
+			end++
+		}
+		j := next(end)
+		if j < 0 {
+			return end
+		}
+		if k, ok := blockField(lines[j], base); !ok || k == fieldUnknown && !fieldFollows(lines, j, base, next, newField) {
+			return end
+		} else if k != fieldUnknown && seen[k] {
+			return end
+		}
+		end = j
+	}
+}
+
+// fieldFollows reports whether the unknown field at lines[j] is followed,
+// on its next line or after a gap, by a field the block does not have yet.
+func fieldFollows(lines []string, j int, base string, next func(int) int, newField func(int) bool) bool {
+	i := j + 1
+	if i < len(lines) && !isBlankLine(lines[i]) {
+		return newField(i)
+	}
+	if i = next(i); i < 0 {
+		return false
+	}
+	return newField(i)
+}
+
+// blockField returns the kind of field on line l of a field block whose
+// fields start at the indent base, and whether l is a field line.
+func blockField(l, base string) (fieldKind, bool) {
+	ind := lineIndent(l)
+	if len(ind) > len(base) {
+		return 0, false
+	}
+	name, _, ok := splitField(l[len(ind):])
+	if !ok {
+		return 0, false
+	}
+	return lookupField(name), true
 }
 
 // collapseJoin joins the non-empty parts of a value with single spaces.

@@ -24,9 +24,27 @@ func FuzzParseFields(f *testing.F) {
 		}
 		f.Add(string(buf))
 	}
+	// The text of the HTML submissions, as ParseFields gets it.
+	htmlFiles, err := filepath.Glob(filepath.Join("testdata", "submissions", "*.eml"))
+	if err != nil || len(htmlFiles) == 0 {
+		f.Fatalf("no HTML submission fixtures: %v", err)
+	}
+	for _, file := range htmlFiles {
+		buf, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		m, err := ParseMessage(buf)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(m.Text)
+	}
 	for _, s := range []string{
 		"",
 		"\uFEFF",
+		"From: a\n\nTo: b\n\n\nX Y: z\n\nPurpose: info\n\nbody",
+		"From: a\n\n\n\nTo: b\n \nTo: c\n\tTitle: d\n\n",
 		"From:\n \n",
 		"Deadline: 01/02/2027\nPurpose: x\nCc: a@b; c\n",
 		"To: ;,;\nTitle:\n\tx\ny\nFrom: z\n",

@@ -1324,7 +1324,11 @@ func htmlToText(s string) string {
 				w.block(1)
 				w.prefix = "- "
 			case atom.Td, atom.Th:
+				// A cell's leading and trailing paragraph breaks are not
+				// shown (Word puts a <p class=MsoNormal> in every cell): a
+				// table row "From: | ITU-T SG15" is one line.
 				w.space = true
+				w.cellEmpty = true
 			case atom.A:
 				endLink()
 				href := ""
@@ -1372,7 +1376,10 @@ func htmlToText(s string) string {
 					pre--
 				}
 			case atom.Td, atom.Th:
-				w.space = true
+				if !w.cellEmpty {
+					w.nl = 0 // the cell's trailing breaks; a row's own break stays
+				}
+				w.space, w.cellEmpty = true, false
 			case atom.A:
 				endLink()
 			default:
@@ -1489,15 +1496,23 @@ type textWriter struct {
 	nl     int    // line breaks owed before the next text
 	space  bool   // a space is owed before the next text
 	prefix string // list item marker owed before the next text
+
+	cellEmpty bool // in a table cell without text yet: its breaks are not shown
 }
 
 // block ends the current line and asks for n line breaks (2: an empty line).
 func (w *textWriter) block(n int) {
+	if w.cellEmpty {
+		return
+	}
 	w.nl = max(w.nl, n)
 	w.space = false
 }
 
 func (w *textWriter) lineBreak() {
+	if w.cellEmpty {
+		return
+	}
 	w.nl++
 	w.space = false
 }
@@ -1511,7 +1526,7 @@ func (w *textWriter) flushSpace() {
 			w.b.WriteByte(' ')
 		}
 	}
-	w.nl, w.space = 0, false
+	w.nl, w.space, w.cellEmpty = 0, false, false
 	if w.prefix != "" {
 		w.b.WriteString(w.prefix)
 		w.prefix = ""

@@ -12,12 +12,18 @@ import (
 	"unicode/utf8"
 )
 
-// mailFixtures returns the contents of testdata/mail, as fuzz seeds.
+// mailFixtures returns the contents of testdata/mail and of the HTML
+// submissions in ingest/testdata/submissions, as fuzz seeds.
 func mailFixtures(f *testing.F) [][]byte {
 	files, err := filepath.Glob(filepath.Join("..", "testdata", "mail", "*.eml"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no fixtures: %v", err)
 	}
+	html, err := filepath.Glob(filepath.Join("testdata", "submissions", "*.eml"))
+	if err != nil || len(html) == 0 {
+		f.Fatalf("no HTML submission fixtures: %v", err)
+	}
+	files = append(files, html...)
 	var l [][]byte
 	for _, file := range files {
 		buf, err := os.ReadFile(file)
