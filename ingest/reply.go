@@ -106,7 +106,10 @@ func findCut(lines []string) (cut int, kind cutKind, last int) {
 		if isQuoted(t) {
 			return backOverSeparators(lines, i), cutQuote, i
 		}
-		if isSigDelimiter(t) || isSeparator(t) || isMobileFooter(t) || isFieldBlock(lines, i) {
+		if numericDateAttribution(lines, i) {
+			return backOverSeparators(lines, i), cutAttribution, i
+		}
+		if isSigDelimiter(t) || isTrackingLine(t) || isSeparator(t) || isMobileFooter(t) || isFieldBlock(lines, i) {
 			return backOverSeparators(lines, i), cutOther, i
 		}
 	}
@@ -173,9 +176,71 @@ func belowQuote(lines []string) []string {
 }
 
 // isQuoted reports whether a (trimmed) line is quoted with ">" (RFC 3676 4.5
-// and common usage), also as "&gt;" left by broken HTML conversion.
+// and common usage), also as "&gt;" left by broken HTML conversion, or with
+// "|" as some clients quote (a line that also ends with "|" is a row of a
+// plain-text table, not a quote).
 func isQuoted(t string) bool {
-	return t[0] == '>' || strings.HasPrefix(t, "&gt;")
+	return t[0] == '>' || strings.HasPrefix(t, "&gt;") || t[0] == '|' && (t == "|" || !strings.HasSuffix(t, "|"))
+}
+
+// isTrackingLine reports whether a line holds nothing but invisible
+// characters: Gmail extensions' tracking character U+1427 (alone on a line
+// above the signature), zero-width spaces and joiners.
+func isTrackingLine(t string) bool {
+	seen := false
+	for _, r := range t {
+		switch r {
+		case '\u1427', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
+			seen = seen || r == '\u1427'
+		default:
+			if !unicode.IsSpace(r) {
+				return false
+			}
+		}
+	}
+	return seen
+}
+
+// numericDateAttribution reports whether line i is an attribution that
+// begins with a numeric date and ends with the address, without colon or
+// verb (older Gmail in some locales: "2016/7/20 Name <addr>"), followed by a
+// quoted line. Without the quote below it, such a line is new text.
+func numericDateAttribution(lines []string, i int) bool {
+	t := strings.TrimSpace(lines[i])
+	if len(t) > 200 || !strings.HasSuffix(t, ">") || !strings.Contains(t, "@") || !startsWithNumericDate(t) {
+		return false
+	}
+	for j := i + 1; j < len(lines) && j <= i+2; j++ {
+		if n := strings.TrimSpace(lines[j]); n != "" {
+			return isQuoted(n)
+		}
+	}
+	return false
+}
+
+// startsWithNumericDate reports whether t begins with a date of three
+// numbers separated by "/", "-" or ".", year first or last ("2016/7/20",
+// "2016-03-03", "20.07.2016"), followed by a space.
+func startsWithNumericDate(t string) bool {
+	parts, i := 0, 0
+	for parts < 3 {
+		n := 0
+		for i < len(t) && t[i] >= '0' && t[i] <= '9' {
+			i++
+			n++
+		}
+		if n == 0 || n > 4 {
+			return false
+		}
+		parts++
+		if parts < 3 {
+			if i >= len(t) || (t[i] != '/' && t[i] != '-' && t[i] != '.') {
+				return false
+			}
+			i++
+		}
+	}
+	return i < len(t) && t[i] == ' '
 }
 
 // isSigDelimiter: "-- " (RFC 3676 4.3, often sent without its space) or a
@@ -368,7 +433,16 @@ var replyVerbs = []string{
 	"wrote", "writes", "a écrit", "écrit", "schrieb", "ha scritto", "escreveu", "escribió", "escribio", "schreef",
 	"geschreven", "skrev", "kirjoitti", "napisał", "napisała", "napisał(a)", "napsal", "napsala", "napsal(a)",
 	"написал", "написала", "написал(а)", "писал", "írta", "yazdı", "έγραψε", "scrise", "rašė", "kirjutas",
-	"写道", "書きました", "작성", "skrifaði", "pisze", "ha escrit", "idatzi zuen",
+	"写道", "寫道", "書きました", "작성", "skrifaði", "pisze", "ha escrit", "idatzi zuen",
+	"пишет", "пише", "написав", "написала", "написал(а)", "написав(ла)",
+}
+
+// midVerbs are reply verbs followed by a preposition and the date, for
+// attributions that put the name first: "Name <addr> schrieb am Fr., 28.
+// Apr. 2017 um 11:53 Uhr:", "Name wrote on 4 March 2024, 10:12:".
+var midVerbs = []string{
+	" schrieb am ", " wrote on ", " a écrit le ", " skrev den ", " schreef op ", " escribió el ",
+	" ha scritto il ", " escreveu em ", " napisał dnia ", " napisała dnia ", " написал в ", " пишет в ",
 }
 
 // attributionEnd reports whether the window text ends like an attribution
@@ -405,6 +479,16 @@ func attributionEnd(w string) (verb, addr bool) {
 	if colon && strings.Contains(low, "wrote on ") {
 		return true, false // Lotus Notes: "Alice/Org wrote on 04/03/2024 10:12:00 AM:"
 	}
+	if colon && strings.ContainsFunc(tail, unicode.IsDigit) {
+		// The name first, the verb, then the date: the verb is not in the
+		// tail; look for it in the whole line.
+		lw := strings.ToLower(core)
+		for _, v := range midVerbs {
+			if strings.Contains(lw, v) {
+				return true, false
+			}
+		}
+	}
 	if colon && (strings.HasSuffix(core, ">") || strings.HasSuffix(core, "&gt;")) {
 		return false, true
 	}
@@ -440,8 +524,10 @@ func attributionStart(lines []string, e int) (int, bool) {
 	if len(t) > maxHeaderWindow {
 		return 0, false
 	}
-	// Cheap test on the line alone before building windows.
-	if v, a := attributionEnd(t); !v && !a {
+	// Cheap test on the line alone before building windows. A line ending
+	// in a colon with a digit may be the date part of a wrapped name-first
+	// attribution ("Name <addr> schrieb am\nFr., 28. Apr. 2017 um 11:53 Uhr:").
+	if v, a := attributionEnd(t); !v && !a && !(strings.HasSuffix(t, ":") && strings.ContainsFunc(t, unicode.IsDigit)) {
 		return 0, false
 	}
 	// The paragraph holding line e, at most maxHeaderLines lines back.

@@ -21,7 +21,8 @@ var replyCorpora = []struct {
 	{"github-email_reply_parser", "emails", 23},
 	{"crisp-email-reply-parser", "", 74},
 	{"talon", "", 19},
-	{"liaisond", "", 47},
+	{"liaisond", "", 62},
+	{"locales", "", 56},
 }
 
 // replyCase is one expected.tsv row.

@@ -20,6 +20,7 @@ func replyFixtureFiles(tb testing.TB) []string {
 		"testdata/replies/talon/html_replies/*.html",
 		"testdata/replies/liaisond/*.txt",
 		"testdata/replies/liaisond/*.html",
+		"testdata/replies/locales/*.txt",
 	} {
 		l, err := filepath.Glob(g)
 		if err != nil || len(l) == 0 {
@@ -78,6 +79,7 @@ func FuzzStripReply(f *testing.F) {
 	f.Add("On 1 Jan, x <a@b>\n>:\n> close\nreopen")
 	f.Add("From: a@b\nSent: 1\nTo: c\n\nclose")
 	f.Add("<blockquote>close</blockquote>")
+	f.Add("x\n2016/7/20 A <a@b>\n| close\n\u1427\nB <b@c> schrieb am\nFr., 28. Apr. 2017 um 11:53 Uhr:\n> y")
 	f.Add("Hi,<blockquote>x</blockquote>answer<div class=gmail_quote>y</div>more")
 	f.Add("<p class=MsoNormal>close<o:p></o:p></p><div style='border:none;border-top:solid #E1E1E1 1.0pt'><p>From: a</p></div><p>reopen</p>")
 	f.Fuzz(func(t *testing.T, in string) {

@@ -268,7 +268,8 @@ func voidElement(a atom.Atom) bool {
 }
 
 // renderForText writes the tree back as HTML for htmlToText: the elements
-// with only the attribute it reads (href), text escaped, hidden elements
+// with only the attributes it reads (href; class and style of paragraphs),
+// text escaped, hidden elements
 // (script, style, ...) and comments left out. Unlike html.Render it does not
 // recurse, so no nesting depth grows the stack.
 func renderForText(root *html.Node) string {
@@ -287,8 +288,10 @@ func renderForText(root *html.Node) string {
 			b.WriteByte('<')
 			b.WriteString(n.Data)
 			for _, a := range n.Attr {
-				if a.Namespace == "" && a.Key == "href" {
-					b.WriteString(` href="`)
+				if a.Namespace == "" && (a.Key == "href" || a.Key == "class" || a.Key == "style") {
+					b.WriteByte(' ')
+					b.WriteString(a.Key)
+					b.WriteString(`="`)
 					b.WriteString(html.EscapeString(a.Val))
 					b.WriteByte('"')
 				}

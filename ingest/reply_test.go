@@ -89,6 +89,16 @@ func TestStripReplyHTML(t *testing.T) {
 		{"outlook 2003 header in text", `<p>Yes.</p><hr><p><b>From:</b> A [mailto:a@b.example]<br><b>Sent:</b> Monday<br><b>To:</b> c<br><b>Subject:</b> x</p><p>close</p>`, "Yes."},
 		{"no quote", `<p>Just <b>this</b>.</p>`, "Just this."},
 		{"quote marks in html text", `<p>Yes.</p><p>&gt; quoted</p>`, "Yes."},
+		{"blockquote alone", `<blockquote>close</blockquote>`, ""},
+		{"blockquote without attribution", `<div>reply</div><div>Our text.</div><blockquote type="cite"><div>Reply-To: ls+7.abcdefghijklmnop@x</div></blockquote>`, "reply\nOur text."},
+		{"bottom posted below blockquote", `<div class="moz-cite-prefix">On 1.1.2024, A wrote:</div><blockquote type="cite">close</blockquote><p>status Fine</p>`, "status Fine"},
+		{"greeting then answer below", `<p>Hi,</p><blockquote>close</blockquote><p>note Fine</p>`, "Hi,\n\nnote Fine"},
+		{"text between two quotes is dropped when text is above", `<p>note A</p><blockquote>x</blockquote><p>reopen</p>`, "note A"},
+		{"outlook web forwarded classes", `<div>Yes.</div><div class="x_gmail_quote">close</div>`, "Yes."},
+		{"outlook separator with a header field, other borders", `<p>Yes.</p><div style="border-top: solid #B5C4DF 1pt; padding: 3pt"><p><b>Von:</b> x</p></div><p>close</p>`, "Yes."},
+		{"a top border without a header field is kept", `<div style="border-top:solid red 1px">Yes.</div><p>More.</p>`, "Yes.\n\nMore."},
+		{"yahoo ydp", `<div>Yes.</div><div class="ydp1234yahoo_quoted yahoo_quoted">close</div>`, "Yes."},
+		{"word paragraphs are lines", `<p class=MsoNormal>close<o:p></o:p></p><p class=MsoNormal>Done.<o:p></o:p></p>`, "close\nDone."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,5 +216,36 @@ func TestStripReplyOnHTMLText(t *testing.T) {
 		if viaHTML := StripReplyHTML(string(b)); noSpace(viaHTML) != noSpace(got) {
 			t.Errorf("%s: StripReplyHTML %q, text path %q", filepath.Base(f), viaHTML, got)
 		}
+	}
+}
+
+// TestStripReplyAttributionForms: the attribution forms of issue 10, each
+// above a quote holding a command, and look-alikes that are new text.
+func TestStripReplyAttributionForms(t *testing.T) {
+	const quote = "\n> close\n> more\n"
+	tests := []struct{ name, in, want string }{
+		{"german date first", "ok\n\nAm Fr., 28. Apr. 2017 um 11:53 Uhr schrieb A <a@b.example>:" + quote, "ok"},
+		{"german name first", "ok\n\nA <a@b.example> schrieb am Fr., 28. Apr. 2017 um 11:53 Uhr:" + quote, "ok"},
+		{"german name first wrapped", "ok\n\nA <a@b.example> schrieb am\nFr., 28. Apr. 2017 um 11:53 Uhr:" + quote, "ok"},
+		{"russian pishet", "ok\n\n28.04.2017 11:53, A пишет:" + quote, "ok"},
+		{"ukrainian pyshe", "ok\n\nA <a@b.example> пише:" + quote, "ok"},
+		{"chinese traditional", "ok\n\nA <a@b.example> 於 2017年4月28日 週五 上午11:53寫道：" + quote, "ok"},
+		{"numeric date no colon", "ok\n\n2016/7/20 A <a@b.example>" + quote, "ok"},
+		{"iso date gmt", "ok\n\n2016-03-03 17:21 GMT+01:00 A <a@b.example>:" + quote, "ok"},
+		{"pipe quote", "ok\n| close\n| more", "ok"},
+		{"pipe quote empty line", "ok\n|\n| close", "ok"},
+		{"mailto split over three lines", "ok\n\nOn Fri, Apr 28, 2017 at 11:53 AM, A\n< mailto:a@b.example>\nwrote:" + quote, "ok"},
+		{"tracking character", "ok\n\u1427\n\nA\nCCAMP chair", "ok"},
+		{"numeric date and address without quote stay", "Met on 2027/1/20 A <a@b.example>\nmore", "Met on 2027/1/20 A <a@b.example>\nmore"},
+		{"numeric date line without quote below", "ok\n2016/7/20 A <a@b.example>\nnext", "ok\n2016/7/20 A <a@b.example>\nnext"},
+		{"plain-text table stays", "ok\n| a | b |\n| 1 | 2 |", "ok\n| a | b |\n| 1 | 2 |"},
+		{"a colon and a digit is not an attribution", "Agenda for 28 April:\n1. intro", "Agenda for 28 April:\n1. intro"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := StripReply(tt.in); got != tt.want {
+				t.Errorf("StripReply(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
 	}
 }
