@@ -1247,8 +1247,10 @@ func extensionFor(ct string) string {
 }
 
 // htmlToText converts an HTML body to readable text: paragraphs, headings and
-// <br> become line breaks, list items start with "- ", table cells are
-// separated by a space, links become "text <url>" (or the url alone when
+// <br> become line breaks (an empty line around paragraphs, except Word's
+// margin-less ones: see lineParagraph), list items start with "- ", table
+// cells are separated by a space and a row is a line (breaks at a cell's
+// start and end are not shown), links become "text <url>" (or the url alone when
 // there is no text or the text is the url; mailto: links give the address),
 // entities are decoded, and script, style, title and similar elements are
 // left out. It uses the tokenizer, not the tree builder, so deep nesting costs
