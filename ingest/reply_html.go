@@ -60,8 +60,8 @@ func StripReplyHTML(s string) string {
 const maxReplyHTML = 256 << 10
 
 // htmlReplyText parses s, removes the quoted material from the tree, and
-// returns the rest as text, with quoteMarker lines where quotes were, and
-// whether any quote was found.
+// returns the rest as text, with two ">" lines where quotes were (see
+// replaceWithMarker), and whether any quote was found.
 func htmlReplyText(s string) (string, bool) {
 	// The tree builder's cost grows faster than linearly with some
 	// malformed markup (1 MiB of unclosed <p><b><i><u>: 2 s), and the new
