@@ -8,14 +8,16 @@ import (
 )
 
 // TestOutlookHTMLSubmissionEndToEnd: an Outlook HTML-only submission, each
-// field line its own <p class="MsoNormal">, sent over SMTP, becomes a
+// field line its own <p class="MsoNormal"> (also in a Word table, and as
+// multipart/alternative whose text part has an empty line after each
+// field), sent over SMTP, becomes a
 // statement with its fields, notified to the addressed body and receipted
 // to the sender (issue 10, DESIGN 4), not an error reply saying "To:
 // missing".
 func TestOutlookHTMLSubmissionEndToEnd(t *testing.T) {
 	mp := startMailpit(t)
 	d := startDaemon(t, mp.SMTPAddr, "")
-	for _, fixture := range []string{"outlook_word_html_only.eml", "outlook_word_table.eml"} {
+	for _, fixture := range []string{"outlook_word_html_only.eml", "outlook_word_table.eml", "outlook_alternative.eml"} {
 		raw, err := os.ReadFile(filepath.Join("..", "..", "ingest", "testdata", "submissions", fixture))
 		if err != nil {
 			t.Fatal(err)
@@ -24,7 +26,7 @@ func TestOutlookHTMLSubmissionEndToEnd(t *testing.T) {
 			t.Fatalf("%s refused: %v", fixture, err)
 		}
 	}
-	for _, id := range []int64{1, 2} {
+	for _, id := range []int64{1, 2, 3} {
 		ref := "[LS-" + string(rune('0'+id)) + "]"
 		st := d.show(t, id)
 		if st.State != "open" || st.Direction != "incoming" || st.Purpose != "action" || st.From.ID != "itu-t-sg15" ||
