@@ -4,7 +4,6 @@
 package token
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -140,24 +139,19 @@ func ParseAddress(localPrefix, local string) (id int64, tok string, ok bool) {
 // part <prefix>+<id>.<token>, whatever the prefix, and the token cut off at
 // anything that is not base32 (an @, a space, a quote). It is deliberately
 // wider than a valid token (8 characters and more) so that a mangled copy
-// of a token is scrubbed too.
-var pattern = regexp.MustCompile(`(?i)\b([a-z0-9_-]+\+\d+)\.[a-z2-7]{8,}`)
+// of a token is scrubbed too. The "+" may come escaped, as HTML templates
+// (&#43;) and URLs (%2B) write it.
+var pattern = regexp.MustCompile(`(?i)\b([a-z0-9_-]+(?:\+|&#43;|&#x2b;|%2b)\d+)\.[a-z2-7]{8,}`)
 
 // Scrub replaces the token of every personal reply address in s by "…",
 // keeping the statement reference readable ("ls+42.…@liaison.example").
 // Tokens are secrets (DESIGN 7): every text that leaves for the public, or
 // for anyone but the token's own recipient, passes through Scrub.
 func Scrub(s string) string {
-	if !strings.Contains(s, "+") {
-		return s
-	}
 	return pattern.ReplaceAllString(s, "$1.…")
 }
 
 // ScrubBytes is Scrub over bytes (web responses).
 func ScrubBytes(b []byte) []byte {
-	if !bytes.Contains(b, []byte("+")) {
-		return b
-	}
 	return pattern.ReplaceAll(b, []byte("$1.…"))
 }
