@@ -325,6 +325,9 @@ func (h *Handler) publicStatement(w http.ResponseWriter, r *http.Request) (*stor
 		h.serverError(w, r, err)
 		return nil, nil, false
 	}
+	// Events from mail that did not authenticate are the operator's alone
+	// (DESIGN 6): not on the page, not in the API.
+	st.Events = store.PublicEvents(st.Events)
 	return st, titles, true
 }
 
