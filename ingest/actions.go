@@ -166,7 +166,7 @@ func (p *Processor) answer(ctx context.Context, tx *store.Tx, msg *store.Message
 	if limit == 0 {
 		limit = 5
 	}
-	n, err := tx.RepliesSince(reply.To, []string{"error", "help"}, p.Now().Add(-time.Hour))
+	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, p.Now().Add(-time.Hour))
 	if err != nil {
 		return err
 	}
