@@ -112,7 +112,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		Config: notify.Config{
 			Domain: cfg.Domain, From: *from, PublicURL: cfg.PublicURL,
 			TokenPrefix: cfg.Addresses.TokenPrefix, CommandsLocal: cfg.Addresses.Commands,
-			ReplyMargin: cfg.Outbound.ReplyMargin.Duration,
+			ReplyMargin:     cfg.Outbound.ReplyMargin.Duration,
 			StatementsLocal: cfg.Addresses.Statements, MaxRecipients: cfg.Limits.MaxRecipients,
 			AnswerRatePerHour: cfg.Trust.ReplyRatePerHour,
 		},
