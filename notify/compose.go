@@ -243,12 +243,9 @@ func (c *Composer) statementData(st *store.Statement) mailData {
 		d.DeadlinePast = dl.Before(st.ReceivedAt.Truncate(24 * time.Hour))
 		d.ReplyBy = dl.Add(-c.Config.ReplyMargin).Format("2006-01-02")
 	}
-	for _, ct := range st.ResponseContacts {
-		d.ResponseContacts = append(d.ResponseContacts, ct.Addr)
-	}
-	for _, ct := range st.TechnicalContacts {
-		d.TechnicalContacts = append(d.TechnicalContacts, ct.Addr)
-	}
+	// A mail lists as many contacts as it may have copies; the page has all.
+	d.ResponseContacts = c.contactList(st.ResponseContacts)
+	d.TechnicalContacts = c.contactList(st.TechnicalContacts)
 	for _, a := range st.Attachments {
 		d.Attachments = append(d.Attachments, attachmentLink{Name: a.Name, Size: humanSize(a.Size),
 			URL: fmt.Sprintf("%s/att/%d/%s", c.statementURL(st.ID), a.Pos, urlPathEscape(a.Name))})

@@ -125,3 +125,17 @@ func capRecipients(to, cc []recipient, max int) (keptTo, keptCc []recipient, dro
 func droppedWarning(n, max int) string {
 	return fmt.Sprintf("%d of the contacts named in the statement were not sent a copy: one statement causes at most %d copies of a mail; they are kept on the statement and shown on its page", n, max)
 }
+
+// contactList is the addresses of contacts for a mail's text, at most
+// max_recipients of them: a thousand contacts make no thousand-line mail.
+func (c *Composer) contactList(cs []store.Contact) []string {
+	var out []string
+	for i, ct := range cs {
+		if i == c.maxRecipients() {
+			out = append(out, fmt.Sprintf("and %d more (on the statement's page)", len(cs)-i))
+			break
+		}
+		out = append(out, ct.Addr)
+	}
+	return out
+}
