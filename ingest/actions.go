@@ -407,6 +407,10 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			return s, fmt.Sprintf("%q is not a body id in our directory", c.Arg)
 		} else if a, err := mail.ParseAddress(c.Arg); err == nil {
 			assignee = strings.ToLower(a.Address)
+			if p.classifyAddress(assignee).kind != "other" {
+				// Its mails would come back to liaisond (DESIGN 5).
+				return s, fmt.Sprintf("%s is an address of this liaison system, not a person", token.Scrub(assignee))
+			}
 		} else {
 			return s, fmt.Sprintf("%q is neither an address nor a body id", c.Arg)
 		}
