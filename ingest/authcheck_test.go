@@ -79,3 +79,27 @@ func TestAligned(t *testing.T) {
 		}
 	}
 }
+
+// FuzzStripAuthResults: whatever the header section, nothing claiming our
+// authserv-id survives in it, nothing else is lost, and the body is
+// untouched.
+func FuzzStripAuthResults(f *testing.F) {
+	f.Add("Authentication-Results: mx.liaison.example; dkim=pass\r\nFrom: a@a.example\r\n\r\nbody\r\n")
+	f.Add("From: a\r\nAuthentication-Results:\r\n mx.liaison.example;\r\n\tdkim=pass\r\n\r\n")
+	f.Add("Authentication-Results: (c) MX.LIAISON.EXAMPLE 1; none\n\nAuthentication-Results: mx.liaison.example; x\n")
+	f.Add("X: 1\r\n")
+	f.Fuzz(func(t *testing.T, raw string) {
+		const id = "mx.liaison.example"
+		out, n := StripAuthResults([]byte(raw), id)
+		if len(out) > len(raw) || (n == 0) != (string(out) == raw) {
+			t.Fatalf("%d removed, %d -> %d bytes", n, len(raw), len(out))
+		}
+		if body := raw[headerEnd([]byte(raw)):]; n > 0 && !strings.HasSuffix(string(out), body) {
+			t.Fatalf("the body changed: %q -> %q", raw, out)
+		}
+		again, m := StripAuthResults(out, id)
+		if m != 0 || string(again) != string(out) {
+			t.Fatalf("a second pass removed %d more from %q", m, out)
+		}
+	})
+}
