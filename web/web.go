@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -145,8 +146,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.opt.Log.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
 	}()
-	if isDownload(r.URL.Path) {
-		// An attachment is the sender's file, served byte for byte.
+	if notText(r.URL.Path) {
+		// An attachment is the sender's file, served byte for byte; the
+		// metrics may be compressed and carry no mail text.
 		h.mux.ServeHTTP(sw, r)
 		return
 	}
@@ -155,14 +157,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	scrub.finish()
 }
 
-// isDownload reports whether path is an attachment download (/ls/N/att/...).
-func isDownload(path string) bool {
-	rest, ok := strings.CutPrefix(path, "/ls/")
-	if !ok {
-		return false
-	}
-	_, rest, _ = strings.Cut(rest, "/")
-	return strings.HasPrefix(rest, "att/")
+// downloadPath matches an attachment download (/ls/N/att/...), under any
+// path prefix.
+var downloadPath = regexp.MustCompile(`(^|/)ls/\d+/att/`)
+
+// notText reports whether path serves bytes the token filter must not
+// touch: attachment downloads and the metrics.
+func notText(path string) bool {
+	return downloadPath.MatchString(path) || strings.HasSuffix(path, "/metrics")
 }
 
 // scrubWriter holds a response back until the handler is done, then
