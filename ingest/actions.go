@@ -11,6 +11,7 @@ import (
 
 	"liaisond/directory"
 	"liaisond/store"
+	"liaisond/token"
 )
 
 // ErrorReplyData is the Data of the event that causes an error or help
@@ -55,7 +56,9 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		if p.Keys != nil && p.Keys.Verify(t.id, sender, t.token) {
 			authed = true
 		} else {
-			authWhy = fmt.Sprintf("the address %s is personal to the person our mail went to, and %s is not that person (forwarded mails give no rights)", t.addr, sender)
+			// Name the statement, never the address: it carries another
+			// recipient's token (DESIGN 7).
+			authWhy = fmt.Sprintf("the address you wrote to is personal to another recipient of our mail about LS-%d, and %s is not that person (forwarded mails give no rights)", t.id, sender)
 		}
 	case "commands":
 		authed, authWhy = TrustedAuth(parsed.Header, p.Config.AuthservID, sender)
@@ -65,7 +68,13 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		}
 	}
 
-	reply := ErrorReplyData{To: sender, Subject: parsed.Subject, MessageID: parsed.MessageID, Rcpt: t.addr}
+	// A trusted DMARC failure outweighs a valid token: the token says who
+	// was mailed, DMARC says who is writing (DESIGN 7).
+	if failed, why := TrustedDMARCFail(parsed.Header, p.Config.AuthservID, sender); failed && authed {
+		authed, authWhy = false, why
+	}
+
+	reply := ErrorReplyData{To: sender, Subject: parsed.Subject, MessageID: parsed.MessageID, Rcpt: token.Scrub(t.addr)}
 
 	// A reply without commands is a comment, answered with nothing.
 	if len(cmds.List) == 0 {
@@ -83,7 +92,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 			return done(store.MessageIgnored, fmt.Sprintf("comment on LS-%d, which does not exist", stID))
 		}
 		if err := tx.InsertEvent(&store.Event{StatementID: stID, MessageID: msg.ID, At: p.Now(), Type: store.EventComment, By: sender,
-			Text: clip(firstNonEmpty(cmds.Rest, text), 4000)}); err != nil {
+			Text: token.Scrub(clip(firstNonEmpty(cmds.Rest, text), 4000))}); err != nil {
 			return err
 		}
 		return done(store.MessageProcessed, "")
@@ -97,7 +106,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		}
 	}
 	if onlyHelp {
-		ev := &store.Event{StatementID: t.id, MessageID: msg.ID, At: p.Now(), Type: store.EventHelp, By: sender, Text: "help"}
+		ev := &store.Event{StatementID: t.id, MessageID: msg.ID, At: p.Now(), Type: store.EventHelp, By: sender, Text: "help", Private: !authed}
 		if t.kind != "token" {
 			ev.StatementID = 0
 		} else if ok, err := tx.StatementExists(t.id); err != nil || !ok {
@@ -114,8 +123,10 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 	}
 	if len(problems) > 0 {
 		for i, pr := range problems {
+			// Mail that did not authenticate writes nothing public: its
+			// text is anybody's (DESIGN 6); the operator still sees it.
 			ev := &store.Event{StatementID: pr.statement, MessageID: msg.ID, At: p.Now(), Type: store.EventCommandRefused, By: sender,
-				Text: fmt.Sprintf("%q refused: %s", pr.line, pr.why)}
+				Text: token.Scrub(fmt.Sprintf("%q refused: %s", pr.line, pr.why)), Private: !authed}
 			if i < len(problems)-1 {
 				if err := tx.InsertEvent(ev); err != nil {
 					return err
@@ -155,7 +166,7 @@ func (p *Processor) answer(ctx context.Context, tx *store.Tx, msg *store.Message
 	if limit == 0 {
 		limit = 5
 	}
-	n, err := tx.RepliesSince(reply.To, []string{"error", "help"}, p.Now().Add(-time.Hour))
+	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, p.Now().Add(-time.Hour))
 	if err != nil {
 		return err
 	}
@@ -396,6 +407,10 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			return s, fmt.Sprintf("%q is not a body id in our directory", c.Arg)
 		} else if a, err := mail.ParseAddress(c.Arg); err == nil {
 			assignee = strings.ToLower(a.Address)
+			if p.classifyAddress(assignee).kind != "other" {
+				// Its mails would come back to liaisond (DESIGN 5).
+				return s, fmt.Sprintf("%s is an address of this liaison system, not a person", token.Scrub(assignee))
+			}
 		} else {
 			return s, fmt.Sprintf("%q is neither an address nor a body id", c.Arg)
 		}
@@ -443,12 +458,13 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 		}
 		s.run = func(ctx context.Context) error {
 			if c.Name == CmdStatus {
-				if err := tx.SetStatusLine(st.ID, clip(c.Arg, 500)); err != nil {
+				line := token.Scrub(clip(c.Arg, 500))
+				if err := tx.SetStatusLine(st.ID, line); err != nil {
 					return err
 				}
-				return record(ctx, event(store.EventStatus, clip(c.Arg, 500), nil))
+				return record(ctx, event(store.EventStatus, line, nil))
 			}
-			return record(ctx, event(store.EventNote, clip(c.Arg, 2000), nil))
+			return record(ctx, event(store.EventNote, token.Scrub(clip(c.Arg, 2000)), nil))
 		}
 	case CmdReply:
 		if !r.act {
@@ -537,7 +553,9 @@ func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *direc
 		MessageID: pl.msgIDOr(), Direction: store.Outgoing, State: store.StateOpen,
 		From: store.BodyRef{ID: from.ID, Name: from.Name}, To: []store.BodyRef{orig.From},
 		Title: title, Purpose: PurposeResponse, Submitter: pl.sender, Assignee: pl.sender, ReceivedAt: now,
-		Body:             pl.cmds.ReplyText,
+		// The response goes to the SDO and the public page: no token in it,
+		// whatever the quote stripper left (DESIGN 7).
+		Body:             token.Scrub(pl.cmds.ReplyText),
 		ResponseContacts: []store.Contact{{Name: pl.parsed.From.Name, Addr: pl.sender}},
 		ThreadID:         orig.ThreadID,
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"net/netip"
 	"path"
 	"runtime/debug"
 	"strings"
@@ -38,6 +39,12 @@ type Config struct {
 	// submitter and in all; more are held (DESIGN 7). 0: no cap.
 	SubmitPerSenderPerHour int
 	SubmitPerHour          int
+	// Relays are the peers whose Authentication-Results with AuthservID
+	// are believed; from other peers such headers are removed (DESIGN 7).
+	Relays []netip.Prefix
+	// VerifyDKIM: liaisond is the MX and checks DKIM and DMARC itself on
+	// mail from peers that are not relays.
+	VerifyDKIM bool
 }
 
 // Composer turns an event into the mails it causes, as outbox rows inside the
@@ -59,6 +66,9 @@ type Processor struct {
 	Now       func() time.Time
 	// Queued, if set, is called after a commit that queued outgoing mail.
 	Queued func()
+	// LookupTXT resolves DNS TXT records for DKIM and DMARC (nil: the
+	// system resolver); tests give their own.
+	LookupTXT func(domain string) ([]string, error)
 }
 
 // Envelope is what the transport knew about a message besides its bytes.
@@ -69,6 +79,9 @@ type Envelope struct {
 	// Known is false when the transport had no envelope (a pipe without
 	// arguments): then an empty MailFrom means nothing.
 	Known bool
+	// Peer is the address of the SMTP client; none for pipe, LMTP and
+	// IMAP, where the local MTA delivered (DESIGN 7).
+	Peer netip.Addr
 }
 
 // Message classes.
@@ -99,6 +112,7 @@ var ErrTemporary = store.ErrTemporary
 // was stored and the sender must retry.
 func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Result, error) {
 	start := p.Now()
+	raw = p.authenticate(env, raw)
 	msg := &store.Message{
 		ReceivedAt: start, Source: env.Source, MailFrom: env.MailFrom, RcptTo: env.Rcpt, Raw: raw,
 	}
@@ -302,7 +316,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 
 	st := &store.Statement{
 		MessageID: msg.ID, Direction: store.Incoming, State: store.StateOpen, Title: sub.Title, Purpose: sub.Purpose,
-		Deadline: sub.Deadline, Submitter: sender, ReceivedAt: now, Body: sub.Body, URLs: sub.URLs,
+		Deadline: sub.Deadline, Submitter: sender, ReceivedAt: now, Body: token.Scrub(sub.Body), URLs: sub.URLs,
 		ThreadID: parsed.MessageID,
 	}
 	var warnings []string

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -101,7 +102,11 @@ func (s *smtpSession) Data(r io.Reader) error {
 	if source == "" {
 		source = "smtp"
 	}
-	res, err := s.p.Receive(ctx, Envelope{Source: source, MailFrom: s.from, Rcpt: s.rcpt, Known: true}, raw)
+	env := Envelope{Source: source, MailFrom: s.from, Rcpt: s.rcpt, Known: true}
+	if ap, err := netip.ParseAddrPort(s.remote); err == nil {
+		env.Peer = ap.Addr().Unmap() // a unix socket (LMTP) has none
+	}
+	res, err := s.p.Receive(ctx, env, raw)
 	if err != nil {
 		s.log.Warn("message not stored; asked the client to retry", "remote", s.remote, "from", s.from, "err", err)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},

@@ -51,3 +51,28 @@ func TrustedAuth(h mail.Header, authservID, from string) (bool, string) {
 	}
 	return false, "the trusted Authentication-Results header shows no dkim or dmarc pass for " + domain
 }
+
+// TrustedDMARCFail reports whether the trusted Authentication-Results
+// header (the topmost, with our authserv-id, as TrustedAuth reads it) says
+// that the From domain failed DMARC. A token only says who was mailed;
+// DMARC says who is writing, so such a mail gives no command (DESIGN 7).
+func TrustedDMARCFail(h mail.Header, authservID, from string) (bool, string) {
+	if authservID == "" {
+		return false, ""
+	}
+	_, domain, ok := strings.Cut(strings.ToLower(from), "@")
+	values := h["Authentication-Results"]
+	if !ok || len(values) == 0 {
+		return false, ""
+	}
+	id, results, err := authres.Parse(values[0])
+	if err != nil || !strings.EqualFold(strings.TrimSpace(id), authservID) {
+		return false, ""
+	}
+	for _, r := range results {
+		if r, ok := r.(*authres.DMARCResult); ok && r.Value == authres.ResultFail && (r.From == "" || strings.EqualFold(r.From, domain)) {
+			return true, "the domain " + domain + " failed its DMARC check here (dmarc=fail), so this mail may not come from " + from + " at all"
+		}
+	}
+	return false, ""
+}

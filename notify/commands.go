@@ -133,8 +133,9 @@ func (c *Composer) transmission(tx *store.Tx, dir *directory.Directory, st *stor
 	}
 	if orig != nil {
 		kind = "response"
-		for _, ct := range orig.ResponseContacts {
-			to.add(ct.Name, ct.Addr, false)
+		to.contacts(orig.ResponseContacts)
+		if len(to.list) > 0 {
+			to.list[0].contact = false // the one it answers is always sent it
 		}
 	}
 	for _, ref := range st.To {
@@ -158,9 +159,7 @@ func (c *Composer) transmission(tx *store.Tx, dir *directory.Directory, st *stor
 	}
 	cc.add("", st.Submitter, false)
 	if orig != nil {
-		for _, ct := range orig.TechnicalContacts {
-			cc.add(ct.Name, ct.Addr, false)
-		}
+		cc.contacts(orig.TechnicalContacts)
 	}
 	if from := dir.Body(st.From.ID); from != nil {
 		cc.people(from.Leaders())
@@ -197,6 +196,9 @@ func (c *Composer) answer(tx *store.Tx, ev *store.Event, a answerData) error {
 		return err
 	}
 	r := recipient{addr: strings.ToLower(a.To)}
+	if over, err := c.overAnswerRate(tx, r.addr); err != nil || over {
+		return err // its share of answers this hour is used up (DESIGN 7)
+	}
 	var refs []string
 	if a.MessageID != "" {
 		refs = []string{a.MessageID}

@@ -32,6 +32,15 @@ type Config struct {
 	TokenPrefix   string       // local part prefix of personal reply addresses ("ls")
 	CommandsLocal string       // local part of the commands address ("commands")
 	ReplyMargin   time.Duration
+	// StatementsLocal is the local part of the statements address; with
+	// CommandsLocal, TokenPrefix and From, liaisond's own addresses, to
+	// which it never sends (DESIGN 5).
+	StatementsLocal string
+	// MaxRecipients caps the copies of one mail about a statement (0: 50).
+	MaxRecipients int
+	// AnswerRatePerHour caps the answers (AnswerKinds) per address and
+	// hour (0: 5; negative: no cap).
+	AnswerRatePerHour int
 }
 
 // Composer renders the mails an event causes into outbox rows, inside the
@@ -57,10 +66,11 @@ func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) e
 		}
 		var data SubmittedData
 		json.Unmarshal(ev.Data, &data)
-		if err := c.notification(tx, st, ev); err != nil {
+		dropped, err := c.notification(tx, st, ev)
+		if err != nil {
 			return err
 		}
-		return c.receipt(tx, st, ev, data)
+		return c.receipt(tx, st, ev, data, dropped)
 	case store.EventRejected:
 		var data RejectedData
 		if err := json.Unmarshal(ev.Data, &data); err != nil {
@@ -91,6 +101,7 @@ type RejectedData struct {
 type recipient struct {
 	name, addr string
 	list       bool // a mailing list: gets a copy without a token
+	contact    bool // named in the mail, not by the directory: the first dropped over max_recipients
 }
 
 func (r recipient) header() *gomail.Address { return &gomail.Address{Name: r.name, Address: r.addr} }
@@ -113,6 +124,18 @@ func (rs *recipients) add(name, addr string, list bool) {
 	rs.list = append(rs.list, recipient{name: name, addr: addr, list: list})
 }
 
+// contacts adds addresses named in a mail (technical and response
+// contacts, Cc): over max_recipients, these are the ones left out.
+func (rs *recipients) contacts(cs []store.Contact) {
+	for _, c := range cs {
+		n := len(rs.list)
+		rs.add(c.Name, c.Addr, false)
+		if len(rs.list) > n {
+			rs.list[n].contact = true
+		}
+	}
+}
+
 func (rs *recipients) people(ps []directory.Person) {
 	for _, p := range ps {
 		rs.add(p.Name, p.Addr, false)
@@ -127,9 +150,7 @@ func (rs *recipients) people(ps []directory.Person) {
 func NotificationRecipients(dir *directory.Directory, st *store.Statement, withAlias bool) (to, cc []recipient) {
 	var all recipients
 	all.add(nameOf(dir, st.Assignee), st.Assignee, false)
-	for _, c := range st.TechnicalContacts {
-		all.add(c.Name, c.Addr, false)
-	}
+	all.contacts(st.TechnicalContacts)
 	var bodies []*directory.Body
 	for _, ref := range st.To {
 		if b := dir.Body(ref.ID); b != nil && b.IsIETF() {
@@ -153,9 +174,7 @@ func NotificationRecipients(dir *directory.Directory, st *store.Statement, withA
 	for _, b := range bodies {
 		all.people(b.Leaders())
 	}
-	for _, c := range st.Cc {
-		all.add(c.Name, c.Addr, false)
-	}
+	all.contacts(st.Cc)
 	return all.list[:1], all.list[1:]
 }
 
@@ -224,12 +243,9 @@ func (c *Composer) statementData(st *store.Statement) mailData {
 		d.DeadlinePast = dl.Before(st.ReceivedAt.Truncate(24 * time.Hour))
 		d.ReplyBy = dl.Add(-c.Config.ReplyMargin).Format("2006-01-02")
 	}
-	for _, ct := range st.ResponseContacts {
-		d.ResponseContacts = append(d.ResponseContacts, ct.Addr)
-	}
-	for _, ct := range st.TechnicalContacts {
-		d.TechnicalContacts = append(d.TechnicalContacts, ct.Addr)
-	}
+	// A mail lists as many contacts as it may have copies; the page has all.
+	d.ResponseContacts = c.contactList(st.ResponseContacts)
+	d.TechnicalContacts = c.contactList(st.TechnicalContacts)
 	for _, a := range st.Attachments {
 		d.Attachments = append(d.Attachments, attachmentLink{Name: a.Name, Size: humanSize(a.Size),
 			URL: fmt.Sprintf("%s/att/%d/%s", c.statementURL(st.ID), a.Pos, urlPathEscape(a.Name))})
@@ -241,19 +257,26 @@ func (c *Composer) statementURL(id int64) string {
 	return fmt.Sprintf("%s/ls/%d", strings.TrimRight(c.Config.PublicURL, "/"), id)
 }
 
-func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Event) error {
+// notification queues the copies of a new statement's notification and
+// returns how many contacts the copy limit left out.
+func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Event) (int, error) {
 	to, cc := NotificationRecipients(c.Directory(), st, true)
-	return c.personalCopies(tx, "notification", "notification.txt", st, ev, to, cc, false)
+	to, cc, dropped := capRecipients(c.withoutOwn(to), c.withoutOwn(cc), c.maxRecipients())
+	return len(dropped), c.personalCopies(tx, "notification", "notification.txt", st, ev, to, cc, false)
 }
 
-func (c *Composer) receipt(tx *store.Tx, st *store.Statement, ev *store.Event, data SubmittedData) error {
+func (c *Composer) receipt(tx *store.Tx, st *store.Statement, ev *store.Event, data SubmittedData, dropped int) error {
 	var rs recipients
 	rs.add("", st.Submitter, false)
-	for _, ct := range st.ResponseContacts {
-		rs.add(ct.Name, ct.Addr, false)
+	rs.contacts(st.ResponseContacts)
+	rs.list[0].contact = false // the submitter is answered first
+	to, cc, more := capRecipients(rs.list[:1], rs.list[1:], c.maxRecipients())
+	warnings := data.Warnings
+	if n := dropped + len(more); n > 0 {
+		warnings = append(warnings, droppedWarning(n, c.maxRecipients()))
 	}
-	return c.personalCopiesWith(tx, "receipt", "receipt.txt", st, ev, rs.list[:1], rs.list[1:], true, func(d *mailData) {
-		d.Warnings = data.Warnings
+	return c.personalCopiesWith(tx, "receipt", "receipt.txt", st, ev, to, cc, true, func(d *mailData) {
+		d.Warnings = warnings
 	})
 }
 
@@ -264,8 +287,23 @@ func (c *Composer) personalCopies(tx *store.Tx, kind, tmpl string, st *store.Sta
 // personalCopiesWith queues one copy per recipient: the same To and Cc
 // headers, each with its own Reply-To token and Message-ID (DESIGN 3).
 func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store.Statement, ev *store.Event, to, cc []recipient, answer bool, edit func(*mailData)) error {
+	// Never to ourselves; never more than max_recipients copies (DESIGN 5).
+	to, cc = c.withoutOwn(to), c.withoutOwn(cc)
+	if len(to) == 0 && len(cc) > 0 {
+		to, cc = cc[:1], cc[1:]
+	}
+	to, cc, _ = capRecipients(to, cc, c.maxRecipients())
 	all := append(append([]recipient{}, to...), cc...)
 	for _, r := range all {
+		if isAnswerKind(kind) {
+			over, err := c.overAnswerRate(tx, r.addr)
+			if err != nil {
+				return err
+			}
+			if over {
+				continue // its share of answers this hour is used up (DESIGN 7)
+			}
+		}
 		d := c.statementData(st)
 		d.Recipient = r.addr
 		replyTo := ""
@@ -316,6 +354,9 @@ func (c *Composer) rejection(tx *store.Tx, ev *store.Event, data RejectedData) e
 		return err
 	}
 	r := recipient{addr: strings.ToLower(data.To)}
+	if over, err := c.overAnswerRate(tx, r.addr); err != nil || over {
+		return err // its share of answers this hour is used up (DESIGN 7)
+	}
 	var refs []string
 	if data.MessageID != "" {
 		refs = []string{data.MessageID}
@@ -334,6 +375,9 @@ type outgoing struct {
 }
 
 func (c *Composer) queue(tx *store.Tx, statementID, eventID int64, m outgoing) error {
+	if c.isOwn(m.rcpt) {
+		return nil // it would come straight back to us (DESIGN 5)
+	}
 	now := c.Now()
 	msgID := c.newMessageID(m.kind)
 	var h gomail.Header

@@ -28,7 +28,8 @@ func queueNotification(t *testing.T, s *store.Store, c *Composer) int64 {
 		if err := tx.InsertEvent(ev); err != nil {
 			return err
 		}
-		return c.notification(tx, st, ev)
+		_, err := c.notification(tx, st, ev)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -81,6 +81,12 @@ func (t *Tx) WasRecipient(statementID int64, addr string) (bool, error) {
 	return n > 0, err
 }
 
+// AnswerKinds are the outbox kinds of mail sent to addresses liaisond
+// cannot trust: whoever wrote to it, or was named in a mail, may be
+// forged. They share one per-address hourly limit (DESIGN 7), so that
+// forged mail cannot make liaisond flood a victim.
+var AnswerKinds = []string{"error", "help", "receipt", "confirm"}
+
 // RepliesSince counts the mails of the given kinds queued for rcpt since a
 // time: the basis of the per-address rate of error and help replies.
 func (t *Tx) RepliesSince(rcpt string, kinds []string, since time.Time) (int, error) {
@@ -94,12 +100,15 @@ func (t *Tx) RepliesSince(rcpt string, kinds []string, since time.Time) (int, er
 }
 
 // StatementsSince counts statements received since a time, from one
-// submitter ("" for all): the basis of the submission rate (DESIGN 7).
+// submitter ("" for all that were not held): the basis of the submission
+// rate (DESIGN 7).
 func (t *Tx) StatementsSince(submitter string, since time.Time) (int, error) {
 	var n int
 	var err error
 	if submitter == "" {
-		err = t.queryRow(`SELECT count(*) FROM statements WHERE received_at >= ?`, fmtTime(since)).Scan(&n)
+		// Held statements do not count: one flooding sender must not hold
+		// everybody else's (DESIGN 7).
+		err = t.queryRow(`SELECT count(*) FROM statements WHERE received_at >= ? AND state != ?`, fmtTime(since), StateHeld).Scan(&n)
 	} else {
 		err = t.queryRow(`SELECT count(*) FROM statements WHERE submitter = ? AND received_at >= ?`, submitter, fmtTime(since)).Scan(&n)
 	}

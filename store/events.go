@@ -18,6 +18,9 @@ type Event struct {
 	By          string
 	Text        string
 	Data        json.RawMessage
+	// Private: caused by mail that did not authenticate; for the operator
+	// only, never on a public page, feed or API (DESIGN 6).
+	Private bool
 }
 
 // Event types written by liaisond.
@@ -35,8 +38,8 @@ func (t *Tx) InsertEvent(ev *Event) error {
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
-	res, err := t.exec(`INSERT INTO events (statement_id, message_id, at, type, by, text, data) VALUES (?,?,?,?,?,?,?)`,
-		nullID(ev.StatementID), nullID(ev.MessageID), fmtTime(ev.At), ev.Type, ev.By, ev.Text, string(data))
+	res, err := t.exec(`INSERT INTO events (statement_id, message_id, at, type, by, text, data, private) VALUES (?,?,?,?,?,?,?,?)`,
+		nullID(ev.StatementID), nullID(ev.MessageID), fmtTime(ev.At), ev.Type, ev.By, ev.Text, string(data), ev.Private)
 	if err != nil {
 		return err
 	}
@@ -46,7 +49,7 @@ func (t *Tx) InsertEvent(ev *Event) error {
 
 // Events returns a statement's history, oldest first.
 func (t *Tx) Events(statementID int64) ([]Event, error) {
-	rows, err := t.query(`SELECT id, coalesce(statement_id,0), coalesce(message_id,0), at, type, by, text, data FROM events
+	rows, err := t.query(`SELECT id, coalesce(statement_id,0), coalesce(message_id,0), at, type, by, text, data, private FROM events
 		WHERE statement_id = ? ORDER BY id`, statementID)
 	if err != nil {
 		return nil, err
@@ -56,7 +59,7 @@ func (t *Tx) Events(statementID int64) ([]Event, error) {
 	for rows.Next() {
 		var ev Event
 		var at, data string
-		if err := rows.Scan(&ev.ID, &ev.StatementID, &ev.MessageID, &at, &ev.Type, &ev.By, &ev.Text, &data); err != nil {
+		if err := rows.Scan(&ev.ID, &ev.StatementID, &ev.MessageID, &at, &ev.Type, &ev.By, &ev.Text, &data, &ev.Private); err != nil {
 			return nil, err
 		}
 		ev.At = parseTime(at)
@@ -68,7 +71,7 @@ func (t *Tx) Events(statementID int64) ([]Event, error) {
 
 // MessageEvents returns the events recorded for a message, oldest first.
 func (t *Tx) MessageEvents(messageID int64) ([]Event, error) {
-	rows, err := t.query(`SELECT id, coalesce(statement_id,0), coalesce(message_id,0), at, type, by, text, data FROM events
+	rows, err := t.query(`SELECT id, coalesce(statement_id,0), coalesce(message_id,0), at, type, by, text, data, private FROM events
 		WHERE message_id = ? ORDER BY id`, messageID)
 	if err != nil {
 		return nil, err
@@ -78,7 +81,7 @@ func (t *Tx) MessageEvents(messageID int64) ([]Event, error) {
 	for rows.Next() {
 		var ev Event
 		var at, data string
-		if err := rows.Scan(&ev.ID, &ev.StatementID, &ev.MessageID, &at, &ev.Type, &ev.By, &ev.Text, &data); err != nil {
+		if err := rows.Scan(&ev.ID, &ev.StatementID, &ev.MessageID, &at, &ev.Type, &ev.By, &ev.Text, &data, &ev.Private); err != nil {
 			return nil, err
 		}
 		ev.At = parseTime(at)
@@ -89,3 +92,14 @@ func (t *Tx) MessageEvents(messageID int64) ([]Event, error) {
 }
 
 var _ = sql.ErrNoRows
+
+// PublicEvents returns the events anyone may see: all but the private ones.
+func PublicEvents(evs []Event) []Event {
+	out := make([]Event, 0, len(evs))
+	for _, ev := range evs {
+		if !ev.Private {
+			out = append(out, ev)
+		}
+	}
+	return out
+}

@@ -34,6 +34,9 @@ type EventJSON struct {
 	Type string    `json:"type"`
 	By   string    `json:"by"`
 	Text string    `json:"text"`
+	// Private events (from mail that did not authenticate) are the
+	// operator's: `show -json` marks them, the public API leaves them out.
+	Private bool `json:"private,omitempty"`
 }
 
 // StatementJSON is `show -json`; `list -json` leaves Body and Events out.
@@ -100,7 +103,7 @@ func (s *Statement) JSON(full bool) StatementJSON {
 		j.Body = &body
 		j.Events = []EventJSON{}
 		for _, ev := range s.Events {
-			j.Events = append(j.Events, EventJSON{At: ev.At.UTC(), Type: ev.Type, By: ev.By, Text: ev.Text})
+			j.Events = append(j.Events, EventJSON{At: ev.At.UTC(), Type: ev.Type, By: ev.By, Text: ev.Text, Private: ev.Private})
 		}
 	}
 	return j

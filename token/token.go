@@ -14,12 +14,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
 
 // Size is the token length in bytes: 80 bits (DESIGN 3).
 const Size = 10
+
+// Len is the token length in characters: 80 bits in base32 are exactly 16
+// characters. Anything longer or shorter is no token (DESIGN 7), however it
+// decodes: 17 characters decode to the same 80 bits with 5 bits to spare.
+const Len = 16
 
 var encoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
@@ -95,6 +101,9 @@ func (k *Keys) Make(statementID int64, addr string) string {
 
 // Verify reports whether tok was made for this statement and address by any key.
 func (k *Keys) Verify(statementID int64, addr, tok string) bool {
+	if len(tok) != Len {
+		return false
+	}
 	raw, err := encoding.DecodeString(strings.ToLower(tok))
 	if err != nil || len(raw) != Size {
 		return false
@@ -124,4 +133,25 @@ func ParseAddress(localPrefix, local string) (id int64, tok string, ok bool) {
 		return 0, "", false
 	}
 	return id, tok, true
+}
+
+// pattern finds a personal reply address's token in any text: the local
+// part <prefix>+<id>.<token>, whatever the prefix, and the token cut off at
+// anything that is not base32 (an @, a space, a quote). It is deliberately
+// wider than a valid token (8 characters and more) so that a mangled copy
+// of a token is scrubbed too. The "+" may come escaped, as HTML templates
+// (&#43;) and URLs (%2B) write it.
+var pattern = regexp.MustCompile(`(?i)\b([a-z0-9_-]+(?:\+|&#43;|&#x2b;|%2b)\d+)\.[a-z2-7]{8,}`)
+
+// Scrub replaces the token of every personal reply address in s by "…",
+// keeping the statement reference readable ("ls+42.…@liaison.example").
+// Tokens are secrets (DESIGN 7): every text that leaves for the public, or
+// for anyone but the token's own recipient, passes through Scrub.
+func Scrub(s string) string {
+	return pattern.ReplaceAllString(s, "$1.…")
+}
+
+// ScrubBytes is Scrub over bytes (web responses).
+func ScrubBytes(b []byte) []byte {
+	return pattern.ReplaceAll(b, []byte("$1.…"))
 }

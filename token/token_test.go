@@ -23,6 +23,10 @@ func TestMakeVerify(t *testing.T) {
 		{43, "alice@ccamp.example", tok, false},
 		{42, "mallory@evil.example", tok, false},
 		{42, "alice@ccamp.example", tok[:15], false},
+		// 17 and more characters decode to the same 80 bits: still no token.
+		{42, "alice@ccamp.example", tok + "a", false},
+		{42, "alice@ccamp.example", tok + "q", false},
+		{42, "alice@ccamp.example", tok + "aaaaaaaa", false},
 		{42, "alice@ccamp.example", "!!!!", false},
 	}
 	for _, tt := range tests {
@@ -63,5 +67,32 @@ func TestLoadOrCreate(t *testing.T) {
 	os.WriteFile(dir+"/secret", []byte("garbage\n"), 0o600)
 	if _, err := LoadOrCreate(dir); err == nil || !strings.Contains(err.Error(), "secret:1") {
 		t.Errorf("bad file: %v", err)
+	}
+}
+
+func TestScrub(t *testing.T) {
+	k := NewKeys(1, []byte("0123456789abcdef0123456789abcdef"))
+	addr := k.Address("ls", "liaison.example", 42, "alice@ccamp.example")
+	tok := k.Make(42, "alice@ccamp.example")
+	for _, in := range []string{
+		"reply to " + addr + " please",
+		"<" + strings.ToUpper(addr) + ">",
+		"the address ls+42." + tok + "x@liaison.example is personal",
+		"mailto:ls+42." + tok,
+		"ls&#43;42." + tok + "@liaison.example",
+		"mailto:ls%2B42." + tok + "%40liaison.example",
+	} {
+		out := Scrub(in)
+		if strings.Contains(strings.ToLower(out), tok) || !strings.Contains(strings.ToLower(out), "42.…") {
+			t.Errorf("Scrub(%q) = %q", in, out)
+		}
+		if string(ScrubBytes([]byte(in))) != out {
+			t.Errorf("ScrubBytes differs from Scrub for %q", in)
+		}
+	}
+	for _, keep := range []string{"", "alice+ietf@ccamp.example", "LS-42 close", "version 1.2.3", "a+1.b@c"} {
+		if Scrub(keep) != keep {
+			t.Errorf("Scrub(%q) = %q, want it unchanged", keep, Scrub(keep))
+		}
 	}
 }

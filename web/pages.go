@@ -325,6 +325,9 @@ func (h *Handler) publicStatement(w http.ResponseWriter, r *http.Request) (*stor
 		h.serverError(w, r, err)
 		return nil, nil, false
 	}
+	// Events from mail that did not authenticate are the operator's alone
+	// (DESIGN 6): not on the page, not in the API.
+	st.Events = store.PublicEvents(st.Events)
 	return st, titles, true
 }
 
@@ -384,7 +387,7 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 		v.Atts = append(v.Atts, att{Name: safeFilename(a.Name, a.Pos), URL: attachmentURL(st.ID, a.Pos, a.Name), Type: a.ContentType, Size: humanSize(a.Size)})
 	}
 	for _, ev := range st.Events {
-		e := event{At: ev.At.UTC().Format("2006-01-02 15:04 UTC"), Type: ev.Type, By: scrubTokens(ev.By), Text: scrubTokens(ev.Text)}
+		e := event{At: ev.At.UTC().Format("2006-01-02 15:04 UTC"), Type: ev.Type, By: ev.By, Text: ev.Text}
 		if ev.Type == store.EventDeliveryFailed {
 			// The remote server's answer names hosts and mailboxes: not for the public page.
 			e.Text = "a mail about this statement could not be delivered"
@@ -410,12 +413,6 @@ func relationText(r string) string {
 	}
 	return strings.ReplaceAll(r, "-", " ")
 }
-
-// tokenAddr matches the local part of a reply address (ls+42.<token>@): the
-// token authenticates commands, so it never appears on a public page.
-var tokenAddr = regexp.MustCompile(`(?i)\b([a-z0-9_-]+\+\d+)\.[a-z2-7]{8,}@`)
-
-func scrubTokens(s string) string { return tokenAddr.ReplaceAllString(s, "$1.…@") }
 
 // attachmentURL is the path of an attachment: /ls/42/att/1/<name>, the name
 // percent-encoded (the name is there for the reader; the number decides).

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"liaisond/store"
+	"liaisond/token"
 )
 
 // IMAPState reports the IMAP poller's connection: configured is false when
@@ -144,7 +146,46 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.opt.Log.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
 	}()
-	h.mux.ServeHTTP(sw, r)
+	if notText(r.URL.Path) {
+		// An attachment is the sender's file, served byte for byte; the
+		// metrics may be compressed and carry no mail text.
+		h.mux.ServeHTTP(sw, r)
+		return
+	}
+	scrub := &scrubWriter{ResponseWriter: sw, status: http.StatusOK}
+	h.mux.ServeHTTP(scrub, r)
+	scrub.finish()
+}
+
+// downloadPath matches an attachment download (/ls/N/att/...), under any
+// path prefix.
+var downloadPath = regexp.MustCompile(`(^|/)ls/\d+/att/`)
+
+// notText reports whether path serves bytes the token filter must not
+// touch: attachment downloads and the metrics.
+func notText(path string) bool {
+	return downloadPath.MatchString(path) || strings.HasSuffix(path, "/metrics")
+}
+
+// scrubWriter holds a response back until the handler is done, then
+// removes every personal reply token from it (DESIGN 7: tokens are
+// secrets). This is the one place every public text passes, pages, feeds,
+// calendar and API alike, so no page can forget it.
+type scrubWriter struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (s *scrubWriter) WriteHeader(code int) { s.status = code }
+
+func (s *scrubWriter) Write(p []byte) (int, error) { return s.buf.Write(p) }
+
+func (s *scrubWriter) finish() {
+	body := token.ScrubBytes(s.buf.Bytes())
+	s.Header().Del("Content-Length")
+	s.ResponseWriter.WriteHeader(s.status)
+	s.ResponseWriter.Write(body)
 }
 
 type statusWriter struct {

@@ -618,3 +618,35 @@ func TestReadOnlyAndStyle(t *testing.T) {
 		t.Errorf("style.css: %s %s", r.Status, r.Header.Get("Content-Type"))
 	}
 }
+
+// TestTokensScrubbedEverywhere: one filter over every response removes
+// reply tokens from pages, feeds and the API alike; an attachment is
+// served byte for byte.
+func TestTokensScrubbedEverywhere(t *testing.T) {
+	f := newFixture(t, 50)
+	const leak = "ls+1.abcdefghijklmnop@liaison.example"
+	st := f.add(func(st *store.Statement) {
+		st.Title = "About " + leak
+		st.Body = "Reply to " + leak + " to act."
+		st.Attachments = []store.Attachment{{Name: "notes.txt", ContentType: "text/plain", Data: []byte("raw " + leak)}}
+	})
+	err := f.store.Update(context.Background(), func(tx *store.Tx) error {
+		return tx.InsertEvent(&store.Event{StatementID: st.ID, At: now, Type: store.EventCommandRefused, By: "alice@ccamp.example",
+			Text: `"LS-1 forward ` + leak + `" refused`})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/", "/ls/1", "/api/statements", "/api/statements/1", "/feed.atom", "/deadlines.ics"} {
+		resp, body := f.get(p)
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s: %s", p, resp.Status)
+		}
+		if strings.Contains(body, "abcdefghijklmnop") {
+			t.Errorf("GET %s carries the token", p)
+		}
+	}
+	if _, body := f.get("/ls/1/att/1/notes.txt"); body != "raw "+leak {
+		t.Errorf("the attachment was changed: %q", body)
+	}
+}

@@ -112,19 +112,28 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		Config: notify.Config{
 			Domain: cfg.Domain, From: *from, PublicURL: cfg.PublicURL,
 			TokenPrefix: cfg.Addresses.TokenPrefix, CommandsLocal: cfg.Addresses.Commands,
-			ReplyMargin: cfg.Outbound.ReplyMargin.Duration,
+			ReplyMargin:     cfg.Outbound.ReplyMargin.Duration,
+			StatementsLocal: cfg.Addresses.Statements, MaxRecipients: cfg.Limits.MaxRecipients,
+			AnswerRatePerHour: cfg.Trust.ReplyRatePerHour,
 		},
 		Keys: a.keys, Templates: a.templates, Directory: a.dir.Load, Now: a.clock,
+	}
+	relays, _ := ingest.ParsePrefixes(cfg.Trust.Relays) // checked by validate
+	authservID := cfg.Trust.AuthservID
+	if cfg.Trust.VerifyDKIM && authservID == "" {
+		// liaisond writes its own results: they carry its own name.
+		authservID = firstNonEmpty(cfg.SMTP.Hostname, cfg.Domain)
 	}
 	a.processor = &ingest.Processor{
 		Config: ingest.Config{
 			Domain: cfg.Domain, StatementsLocal: cfg.Addresses.Statements,
 			CommandsLocal: cfg.Addresses.Commands, TokenPrefix: cfg.Addresses.TokenPrefix,
-			AuthservID: cfg.Trust.AuthservID, ReplyRatePerHour: cfg.Trust.ReplyRatePerHour,
+			AuthservID: authservID, ReplyRatePerHour: cfg.Trust.ReplyRatePerHour,
 			SubmitPerSenderPerHour: cfg.Limits.StatementsPerSenderPerHour, SubmitPerHour: cfg.Limits.StatementsPerHour,
+			Relays: relays, VerifyDKIM: cfg.Trust.VerifyDKIM,
 		},
 		Store: a.store, Directory: a.dir.Load, Composer: a.composer, Keys: a.keys, Log: log, Now: a.clock,
-		Queued: a.wakeSender,
+		Queued: a.wakeSender, LookupTXT: lookupTXTFrom(ctx),
 	}
 	transport, err := a.transport()
 	if err != nil {
@@ -180,4 +189,29 @@ func openStoreOnly(ctx context.Context, cfg *Config) (*store.Store, error) {
 		return nil, exitf(exitTempFail, "%v", err)
 	}
 	return s, nil
+}
+
+// txtKey carries a test's DNS TXT resolver into run() through the context:
+// the DKIM and DMARC tests never touch the network.
+type txtKey struct{}
+
+func withLookupTXT(ctx context.Context, lookup func(domain string) ([]string, error)) context.Context {
+	return context.WithValue(ctx, txtKey{}, lookup)
+}
+
+// lookupTXTFrom returns the test's resolver, or nil: the system resolver.
+func lookupTXTFrom(ctx context.Context) func(domain string) ([]string, error) {
+	if f, ok := ctx.Value(txtKey{}).(func(domain string) ([]string, error)); ok {
+		return f
+	}
+	return nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
 }

@@ -20,7 +20,8 @@ import (
 )
 
 // cmdIngest processes messages handed over by an MTA pipe or by hand.
-// Exit: 0 all done, 65 a submission was rejected (stored, sender told),
+// Exit: 0 all done (a refused command mail too: we answered it), 65 a
+// submission was rejected (stored, sender told),
 // 75 something could not be stored (the MTA retries).
 func cmdIngest(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var sender, rcpt string
@@ -72,7 +73,10 @@ func cmdIngest(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			continue
 		}
 		fmt.Fprintln(stdout, describe(f, res))
-		if res.State == store.MessageRejected {
+		// 65 makes the MTA bounce the mail too: only for a submission kept
+		// as rejected. A refused command mail was answered by us already;
+		// a bounce on top would be backscatter to a possibly forged sender.
+		if res.State == store.MessageRejected && res.Class == ingest.ClassSubmission {
 			worst = max(worst, exitDataErr)
 		}
 	}

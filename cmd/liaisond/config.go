@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"liaisond/ingest"
 )
 
 // Config is the TOML configuration (DESIGN 9). Every key has a default;
@@ -56,13 +58,16 @@ type Config struct {
 	} `toml:"outbound"`
 
 	Trust struct {
-		AuthservID       string `toml:"authserv_id"`
-		ReplyRatePerHour int    `toml:"reply_rate_per_hour"`
+		AuthservID       string   `toml:"authserv_id"`
+		ReplyRatePerHour int      `toml:"reply_rate_per_hour"`
+		Relays           []string `toml:"relays"`
+		VerifyDKIM       bool     `toml:"verify_dkim"`
 	} `toml:"trust"`
 
 	Limits struct {
 		StatementsPerSenderPerHour int `toml:"statements_per_sender_per_hour"`
 		StatementsPerHour          int `toml:"statements_per_hour"`
+		MaxRecipients              int `toml:"max_recipients"`
 	} `toml:"limits"`
 	Reminders ReminderConfig `toml:"reminders"` // tickle.go
 	IMAP      IMAPConfig     `toml:"imap"`      // imap_config.go
@@ -110,8 +115,10 @@ func defaultConfig() *Config {
 	c.Outbound.GiveUpAfter = Duration{5 * 24 * time.Hour}
 	c.Outbound.ReplyMargin = Duration{7 * 24 * time.Hour}
 	c.Trust.ReplyRatePerHour = 5
+	c.Trust.Relays = []string{"127.0.0.1/32", "::1/128"}
 	c.Limits.StatementsPerSenderPerHour = 30
 	c.Limits.StatementsPerHour = 300
+	c.Limits.MaxRecipients = 50
 	c.Reminders = defaultReminders()
 	c.IMAP.setDefaults()
 	return c
@@ -255,6 +262,17 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.StatementsPerSenderPerHour < 0 || c.Limits.StatementsPerHour < 0 {
 		bad("limits", "statement rates cannot be negative; 0 means no limit")
+	}
+	if per, all := c.Limits.StatementsPerSenderPerHour, c.Limits.StatementsPerHour; all > 0 && (per == 0 || per >= all) {
+		// Else one sender alone could use up the global rate and have
+		// everybody else's statements held (DESIGN 7).
+		bad("limits.statements_per_sender_per_hour", "must be set and below limits.statements_per_hour (%d), so that one sender cannot hold everyone's statements", all)
+	}
+	if c.Limits.MaxRecipients < 1 {
+		bad("limits.max_recipients", "must be at least 1 (copies one statement may cause; the default is 50)")
+	}
+	if _, err := ingest.ParsePrefixes(c.Trust.Relays); err != nil {
+		bad("trust.relays", "%v", err)
 	}
 	c.Reminders.check(bad)
 	c.validateIMAP(bad)

@@ -267,6 +267,11 @@ listen = "127.0.0.1:0"
 		}
 	}()
 	t.Cleanup(func() { d.stop(t) })
+	// Every end-to-end test also checks that no token leaked (DESIGN 7);
+	// cleanups run last first, so this runs while the daemon still serves.
+	if _, bench := t.(*testing.B); !bench {
+		t.Cleanup(func() { d.assertNoTokenLeaks(t) })
+	}
 	return d
 }
 
