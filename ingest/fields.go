@@ -59,6 +59,9 @@ type Submission struct {
 	Cc                []Address
 	URLs              []string
 	InResponseTo      int64 // 0 when absent
+	// InResponseToWords names the statement answered in words, not as
+	// LS-n: one this system never recorded (DESIGN 4). "" when absent.
+	InResponseToWords string
 	Other             []Field
 	Body              string
 	HasFields         bool // at least one field line was found
@@ -444,7 +447,8 @@ func (s *Submission) apply(fields []Field) []Problem {
 	seenURL := map[string]bool{}
 	seenResponse, seenTechnical, seenCc := map[string]int{}, map[string]int{}, map[string]int{}
 
-	var purposeRef int64 // from "Purpose: In Response to LS-17"
+	var purposeRef int64    // from "Purpose: In Response to LS-17"
+	var purposeWords string // from "Purpose: In Response to SG15 LS 123"
 	hasTitle := false
 	for _, f := range fields {
 		if lookupField(f.Name) == fieldTitle && f.Value != "" {
@@ -512,11 +516,18 @@ func (s *Submission) apply(fields []Field) []Problem {
 				s.PurposeRaw = v
 			}
 			p, ref, ok := parsePurpose(v)
+			words := ""
+			if !ok {
+				if words = responseWords(v); words != "" {
+					p, ok = PurposeResponse, true
+				}
+			}
 			if !ok {
 				add(f.Name, fmt.Sprintf("%q is not a purpose", v), fixPurpose)
 			} else if once(kind, f, p) {
 				s.Purpose = p
 				purposeRef = ref
+				purposeWords = words
 			}
 
 		case fieldDeadline:
@@ -534,11 +545,18 @@ func (s *Submission) apply(fields []Field) []Problem {
 			if s.InResponseToRaw == "" {
 				s.InResponseToRaw = v
 			}
-			n, ok := parseRef(v)
-			if !ok {
+			if n, ok := parseRef(v); ok {
+				if once(kind, f, strconv.FormatInt(n, 10)) {
+					s.InResponseTo = n
+				}
+			} else if ourRefRegexp.MatchString(v) {
+				// Meant as one of our references, but not one.
 				add(f.Name, fmt.Sprintf("%q is not a statement reference", v), fixRef)
-			} else if once(kind, f, strconv.FormatInt(n, 10)) {
-				s.InResponseTo = n
+			} else if once(kind, f, "words:"+collapseSpaces(v)) {
+				// A statement named in words (another SDO's reference, a
+				// title and date): kept as written, linked later by the
+				// liaison manager (DESIGN 4).
+				s.InResponseToWords = collapseSpaces(v)
 			}
 
 		case fieldResponseContact:
@@ -554,6 +572,7 @@ func (s *Submission) apply(fields []Field) []Problem {
 	}
 	if s.InResponseTo == 0 && s.InResponseToRaw == "" {
 		s.InResponseTo = purposeRef
+		s.InResponseToWords = purposeWords
 	}
 	return problems
 }
@@ -634,6 +653,22 @@ func parsePurpose(v string) (purpose string, ref int64, ok bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// responseWords returns the statement named in words after "In Response
+// to" in a Purpose value ("In response to COM15-LS123"), or "".
+func responseWords(v string) string {
+	v = strings.TrimSpace(v)
+	lower := strings.ToLower(v)
+	for _, prefix := range []string{"in response to", "in-response-to", "response to"} {
+		if strings.HasPrefix(lower, prefix) {
+			rest := strings.TrimSpace(strings.TrimLeft(v[len(prefix):], ": "))
+			if rest != "" && len(rest) < len(v) {
+				return collapseSpaces(rest)
+			}
+		}
+	}
+	return ""
 }
 
 var monthNames = map[string]time.Month{
@@ -765,6 +800,10 @@ func dateDay(s string) (int, bool) {
 // refRegexp matches a statement reference: "LS-17", "LS 17", "ls17", "[LS-17]",
 // "#17" or "17".
 var refRegexp = regexp.MustCompile(`(?i)^\[?\s*(?:ls\s*[-_#:]?\s*|#)?(\d{1,18})\s*\]?\.?$`)
+
+// ourRefRegexp matches what begins as one of our references ("LS-17, LS-18",
+// "LS-0"): not taken as a statement named in words.
+var ourRefRegexp = regexp.MustCompile(`(?i)^\s*\[?\s*(?:ls\s*[-_#:]?\s*|#)?\d+\b`)
 
 func parseRef(v string) (int64, bool) {
 	m := refRegexp.FindStringSubmatch(strings.TrimSpace(v))

@@ -184,11 +184,13 @@ func TestParseFieldsFixtures(t *testing.T) {
 				DeadlineRaw:      "next week",
 				ResponseContacts: []Address{{"", "good@sdo.example"}},
 				InResponseToRaw:  "COM15-LS123",
-				URLs:             []string{"https://sdo.example/ls.pdf"},
-				Body:             "Body.",
-				HasFields:        true,
+				// Another SDO's reference: a statement named in words.
+				InResponseToWords: "COM15-LS123",
+				URLs:              []string{"https://sdo.example/ls.pdf"},
+				Body:              "Body.",
+				HasFields:         true,
 			},
-			problems: []string{"Purpose", "Deadline", "Response-Contact", "In-Response-To", "Attachment-URL"},
+			problems: []string{"Purpose", "Deadline", "Response-Contact", "Attachment-URL"},
 		},
 		{
 			file: "fields_only_url.txt",
@@ -435,7 +437,6 @@ func TestParseFieldsPurpose(t *testing.T) {
 		{"reply", ""},
 		{"For Action and Comment", ""},
 		{"informationx", ""},
-		{"In Response to COM15-LS123", ""},
 	}
 	for _, tc := range tests {
 		s, problems := ParseFields("Purpose: " + tc.in + "\n")
@@ -597,21 +598,49 @@ func TestParseFieldsInResponseTo(t *testing.T) {
 		{"[LS-17]", 17},
 		{"LS-17.", 17},
 		{"LS-0", 0},
-		{"COM15-LS123", 0},
 		{"LS-17, LS-18", 0},
 		{"LS-99999999999999999999", 0},
-		{"seventeen", 0},
+		// A statement this system never recorded, named in words
+		// (DESIGN 4): kept as written, no problem.
+		{"COM15-LS123", -1},
+		{"seventeen", -1},
+		{`CCAMP LS "OAM for OTN" of 2026-03-02`, -1},
 	}
 	for _, tc := range tests {
 		s, problems := ParseFields("In-Response-To: " + tc.in + "\n")
-		if s.InResponseTo != tc.want || s.InResponseToRaw != tc.in {
-			t.Errorf("%q: got %d (raw %q), want %d", tc.in, s.InResponseTo, s.InResponseToRaw, tc.want)
+		if tc.want == -1 {
+			if s.InResponseTo != 0 || s.InResponseToWords != tc.in || len(problems) != 0 {
+				t.Errorf("%q: got %d, words %q, problems %v; want the words kept", tc.in, s.InResponseTo, s.InResponseToWords, problems)
+			}
+			continue
+		}
+		if s.InResponseTo != tc.want || s.InResponseToRaw != tc.in || s.InResponseToWords != "" {
+			t.Errorf("%q: got %d (raw %q, words %q), want %d", tc.in, s.InResponseTo, s.InResponseToRaw, s.InResponseToWords, tc.want)
 		}
 		if wantProblems := tc.want == 0; wantProblems != (len(problems) == 1) || len(problems) > 1 {
 			t.Errorf("%q: problems %v", tc.in, problems)
 		} else if wantProblems && (problems[0].Field != "In-Response-To" || !strings.Contains(problems[0].Fix, "LS-17")) {
 			t.Errorf("%q: problem %#v", tc.in, problems[0])
 		}
+	}
+}
+
+func TestParseFieldsPurposeInResponseToWords(t *testing.T) {
+	tests := []struct{ in, words string }{
+		{"In Response to COM15-LS123", "COM15-LS123"},
+		{"in response to: SG15 LS 123 (2025)", "SG15 LS 123 (2025)"},
+		{"Response to   3GPP S2-2401234", "3GPP S2-2401234"},
+	}
+	for _, tc := range tests {
+		s, problems := ParseFields("Purpose: " + tc.in + "\n")
+		if s.Purpose != PurposeResponse || s.InResponseToWords != tc.words || s.InResponseTo != 0 || len(problems) != 0 {
+			t.Errorf("%q: purpose %q, words %q, ref %d, problems %v", tc.in, s.Purpose, s.InResponseToWords, s.InResponseTo, problems)
+		}
+	}
+	// An In-Response-To line wins over the Purpose's words.
+	s, _ := ParseFields("Purpose: In Response to SG15 LS 1\nIn-Response-To: LS-4\n")
+	if s.InResponseTo != 4 || s.InResponseToWords != "" {
+		t.Errorf("In-Response-To line: ref %d, words %q", s.InResponseTo, s.InResponseToWords)
 	}
 }
 
