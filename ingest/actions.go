@@ -519,6 +519,11 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			}
 			return pl.p.afterConfirm(ctx, tx, st, pl.msgIDOr(), by)
 		}
+	case CmdLink:
+		if !r.redirect {
+			return s, notAllowed("the liaison manager and the secretariat")
+		}
+		return pl.link(s, c, st)
 	default:
 		return s, fmt.Sprintf("%q is not a command", c.Name)
 	}
