@@ -182,15 +182,16 @@ func lookupField(name string) fieldKind {
 }
 
 // splitField parses line (without lineIndent) as "Name: value". A name is
-// ASCII letters, digits, space, "-" and "_", starting with a letter, at most
-// maxNameLen long; that keeps URLs, times ("10:30") and most prose out.
+// ASCII letters, digits, space, "-" and "_", starting with a letter or with
+// a word that has one ("3GPP-Ref", an SDO's own reference number), at most
+// maxNameLen long; that keeps URLs, times ("10:30"), dates and most prose out.
 func splitField(line string) (name, value string, ok bool) {
 	i := strings.IndexByte(line, ':')
 	if i <= 0 || i > maxNameLen+8 {
 		return "", "", false
 	}
 	name = strings.TrimRight(line[:i], " \t")
-	if name == "" || len(name) > maxNameLen || !isASCIILetter(name[0]) {
+	if name == "" || len(name) > maxNameLen || !(isASCIILetter(name[0]) || digitsThenLetter(name)) {
 		return "", "", false
 	}
 	for j := 0; j < len(name); j++ {
@@ -204,6 +205,16 @@ func splitField(line string) (name, value string, ok bool) {
 		return "", "", false
 	}
 	return name, strings.TrimSpace(value), true
+}
+
+// digitsThenLetter reports whether name starts with digits followed by a
+// letter in the same word: "3GPP", not "10" or "2027-01-31".
+func digitsThenLetter(name string) bool {
+	j := 0
+	for j < len(name) && name[j] >= '0' && name[j] <= '9' {
+		j++
+	}
+	return j > 0 && j < len(name) && isASCIILetter(name[j])
 }
 
 func isASCIILetter(c byte) bool {

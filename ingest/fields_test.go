@@ -861,3 +861,17 @@ func TestParseFieldsLongInputs(t *testing.T) {
 		}
 	}
 }
+
+// An SDO's own reference whose name starts with digits ("3GPP-Document") is
+// a field, kept as another identifier; times and dates are not.
+func TestParseFieldsDigitFirstNames(t *testing.T) {
+	s, problems := ParseFields("From: 3GPP SA2\nTo: IETF CCAMP WG\nResponse-Contact: r@3gpp.example\n3GPP-Document: S2-2601234\n\nText.\n")
+	if len(problems) != 0 || len(s.ResponseContacts) != 1 || len(s.Other) != 1 || s.Other[0] != (Field{"3GPP-Document", "S2-2601234"}) {
+		t.Errorf("other %+v, contacts %+v, problems %v", s.Other, s.ResponseContacts, problems)
+	}
+	for _, line := range []string{"10:30 the meeting starts", "2027-01-31: deadline"} {
+		if _, _, ok := splitField(line); ok {
+			t.Errorf("%q read as a field", line)
+		}
+	}
+}
