@@ -1,0 +1,93 @@
+package ingest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestIdentity: a re-delivery by another path is the same message (DESIGN
+// 5.1); other content is not.
+func TestIdentity(t *testing.T) {
+	const withID = "From: a@itu.example\r\nTo: statements@liaison.example\r\nSubject: LS\r\nMessage-ID: <x1@itu.example>\r\n\r\nFrom: ITU-T SG15\r\nTo: CCAMP\r\n\r\nText. \r\n"
+	const noID = "From: a@itu.example\r\nTo: statements@liaison.example\r\nSubject: LS\r\nDate: Mon, 30 Nov 2026 11:00:00 +0000\r\n\r\nText.\r\n"
+	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+	trace := "Return-Path: <a@itu.example>\r\nDelivered-To: statements@liaison.example\r\nX-Original-To: statements@liaison.example\r\n" +
+		"Received: from mx by local; Mon, 30 Nov 2026 11:00:05 +0000\r\nAuthentication-Results: mx.liaison.example; dkim=pass\r\n"
+	tests := []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{"LF instead of CRLF", withID, lf(withID), true},
+		{"trace fields added", withID, trace + withID, true},
+		{"pipe: LF, trace fields and an mbox From line", withID, "From a@itu.example Mon Nov 30 11:00:05 2026\n" + lf(trace+withID), true},
+		{"no Message-ID, a Received line added", noID, "Received: from relay by mx; Mon, 30 Nov 2026 11:00:01 +0000\r\n" + noID, true},
+		{"no Message-ID, LF", noID, lf(noID), true},
+		{"trailing white space and newlines", withID, strings.Replace(withID, "Text. \r\n", "Text.\r\n\r\n", 1), true},
+		{"same Message-ID, other body", withID, strings.Replace(withID, "Text.", "Other text.", 1), false},
+		{"no Message-ID, other subject", noID, strings.Replace(noID, "Subject: LS", "Subject: LS 2", 1), false},
+		{"no Message-ID, other body", noID, strings.Replace(noID, "Text.", "Other.", 1), false},
+	}
+	for _, tc := range tests {
+		_, a, _ := identity([]byte(tc.a), "a")
+		_, b, _ := identity([]byte(tc.b), "b")
+		if (a == b) != tc.same {
+			t.Errorf("%s: identities %s and %s, want same=%v", tc.name, a, b, tc.same)
+		}
+	}
+	// The identity an earlier version stored stays known for the same bytes.
+	mid, _, legacy := identity([]byte(withID), "sum")
+	if mid != "x1@itu.example" || !strings.HasPrefix(legacy, "mid:") {
+		t.Errorf("message id %q, legacy %q", mid, legacy)
+	}
+}
+
+// TestCarriesStatement: automatic mail is a statement when it has a
+// statement's fields (DESIGN 5.2), not otherwise.
+func TestCarriesStatement(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"From: 3GPP SA2\nTo: IETF CCAMP WG\nPurpose: For Information\n\nText.", true},
+		{"From: ITU-T SG15\nTo: Somebody\n\nText.", true},
+		{"I am out of the office until Monday.", false},
+		{"Subject: Out of office\n\nI am away.", false},
+		{"From: Alice\n\nI am away.", false},
+		{"", false},
+	}
+	for _, tc := range tests {
+		if got := CarriesStatement(tc.text); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestOmittedAttachments: attachments past the cap are named (DESIGN 4).
+func TestOmittedAttachments(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "realmail", "many-attachments.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseMessage(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Attachments) != maxAttachments || fmt.Sprint(m.OmittedAttachments) != "[C101.txt C102.txt C103.txt]" {
+		t.Errorf("%d attachments, omitted %v", len(m.Attachments), m.OmittedAttachments)
+	}
+	w := omittedWarning(m.OmittedAttachments)
+	if !strings.Contains(w, "C101.txt, C102.txt, C103.txt") {
+		t.Errorf("warning %q", w)
+	}
+	var many []string
+	for i := 0; i < 30; i++ {
+		many = append(many, fmt.Sprintf("f%d.pdf", i))
+	}
+	if w := omittedWarning(many); !strings.Contains(w, "f19.pdf and 10 more") || strings.Contains(w, "f20.pdf") {
+		t.Errorf("long warning %q", w)
+	}
+}
