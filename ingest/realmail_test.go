@@ -1,11 +1,17 @@
 package ingest
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"liaisond/store"
 )
 
 // TestIdentity: a re-delivery by another path is the same message (DESIGN
@@ -89,5 +95,29 @@ func TestOmittedAttachments(t *testing.T) {
 	}
 	if w := omittedWarning(many); !strings.Contains(w, "f19.pdf and 10 more") || strings.Contains(w, "f20.pdf") {
 		t.Errorf("long warning %q", w)
+	}
+}
+
+// TestLegacyIdentityStillKnown: a message stored by a version that
+// computed identities from the raw bytes is still recognized when it is
+// delivered again after the upgrade (no second statement).
+func TestLegacyIdentityStillKnown(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	p, s, _, _ := newTestProcessor(t, Config{}, func() time.Time { return now })
+	raw := []byte("From: a@itu.example\r\nTo: statements@liaison.example\r\nSubject: LS\r\nMessage-ID: <old-1@itu.example>\r\n\r\n" +
+		"From: ITU-T SG15\r\nTo: IETF CCAMP WG\r\nPurpose: For Information\r\n\r\nText.\r\n")
+	sum := sha256.Sum256(raw)
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		_, _, err := tx.InsertMessage(&store.Message{ReceivedAt: now, Source: "smtp", MessageID: "old-1@itu.example",
+			Identity: legacyIdentity(raw, hex.EncodeToString(sum[:])), SHA256: hex.EncodeToString(sum[:]), Raw: raw, State: store.MessageProcessed})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Receive(ctx, Envelope{Source: "smtp", MailFrom: "a@itu.example", Rcpt: []string{"statements@liaison.example"}, Known: true}, raw)
+	if err != nil || !res.Duplicate || res.Statement != 0 {
+		t.Errorf("re-delivery after upgrade: %+v, %v", res, err)
 	}
 }
