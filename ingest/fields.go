@@ -1046,7 +1046,7 @@ func Check(s *Submission, subject string, subjectRef int64, attachments int) []P
 			fmt.Sprintf(`add a line "Deadline: <year-month-day>", e.g. "Deadline: %s"`, exampleDate))
 	}
 	// A response names the statement it answers, so the two can be linked.
-	if s.Purpose == PurposeResponse && s.InResponseTo == 0 && subjectRef == 0 && strings.TrimSpace(s.InResponseToRaw) == "" {
+	if s.Purpose == PurposeResponse && s.InResponseTo == 0 && subjectRef == 0 && strings.TrimSpace(s.InResponseToRaw) == "" && s.InResponseToWords == "" {
 		add("In-Response-To", "a statement in response does not say which statement it answers",
 			`add a line "In-Response-To: LS-<number>" with the reference of that statement, e.g. "In-Response-To: LS-17", or keep its "[LS-17]" tag in the subject`)
 	}

@@ -637,8 +637,13 @@ func TestParseFieldsPurposeInResponseToWords(t *testing.T) {
 			t.Errorf("%q: purpose %q, words %q, ref %d, problems %v", tc.in, s.Purpose, s.InResponseToWords, s.InResponseTo, problems)
 		}
 	}
+	// Named in words, the response says which statement it answers.
+	s, _ := ParseFields("From: ITU-T SG15\nTo: IETF CCAMP WG\nPurpose: In Response to COM15-LS123\n\nText.\n")
+	if problems := Check(&s, "Reply LS", 0, 0); len(problems) != 0 {
+		t.Errorf("Check: %v", problems)
+	}
 	// An In-Response-To line wins over the Purpose's words.
-	s, _ := ParseFields("Purpose: In Response to SG15 LS 1\nIn-Response-To: LS-4\n")
+	s, _ = ParseFields("Purpose: In Response to SG15 LS 1\nIn-Response-To: LS-4\n")
 	if s.InResponseTo != 4 || s.InResponseToWords != "" {
 		t.Errorf("In-Response-To line: ref %d, words %q", s.InResponseTo, s.InResponseToWords)
 	}
