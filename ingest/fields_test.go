@@ -119,6 +119,24 @@ func TestParseFieldsFixtures(t *testing.T) {
 			},
 		},
 		{
+			file: "in_response_words.txt",
+			want: Submission{
+				From:              "ITU-T SG15",
+				To:                []string{"IETF CCAMP WG"},
+				Title:             "Reply LS on OAM for OTN",
+				Purpose:           "response",
+				PurposeRaw:        "In Response",
+				InResponseToRaw:   `CCAMP LS "OAM for OTN" of 2026-03-02`,
+				InResponseToWords: `CCAMP LS "OAM for OTN" of 2026-03-02`,
+				Other: []Field{
+					{"ITU-T-Ref", "COM15-LS123"},
+					{"3GPP-Ref", "S2-2601234"},
+				},
+				Body:      "Dear CCAMP colleagues, thank you for your LS of March 2026.",
+				HasFields: true,
+			},
+		},
+		{
 			file: "no_fields_letter.txt",
 			want: Submission{
 				Body: "Dear IETF colleagues:\n\nWe would like to inform you about our new work item.\nFrom: this is not a field line here because the first line is not one.\n\nRegards,\nThe Broadband Forum",
