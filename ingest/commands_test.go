@@ -213,6 +213,11 @@ func TestCommandPermissions(t *testing.T) {
 		{"alice@ccamp.example", "deadline 30/02/2027", false},
 		{"alice@ccamp.example", "reassign nobody", false},
 		{"alice@ccamp.example", "reassign mpls", true},
+		{"dan@lm.example", "link LS-1", true},          // liaison manager
+		{"statements@ietf.example", "link LS-1", true}, // secretariat
+		{"alice@ccamp.example", "link LS-1", false},    // a chair may not link
+		{"dan@lm.example", "link COM15-LS123", false},  // not a reference
+		{"dan@lm.example", "link LS-999", false},       // no such statement
 	}
 	for _, tc := range tests {
 		id := submit()
