@@ -312,7 +312,6 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 			st.From = store.BodyRef{Name: sub.From}
 		}
 	}
-	var unknownTo []UnknownAddressee
 	for _, name := range sub.To {
 		b, err := dir.Match(name)
 		var amb *directory.AmbiguousError
@@ -322,11 +321,10 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 		case errors.As(err, &amb):
 			problems = append(problems, Problem{Field: "To", Message: amb.Error(), Fix: "write the body's full name"})
 		default:
-			// Never dropped: kept by name, shown, and told (DESIGN 4).
 			st.To = append(st.To, store.BodyRef{Name: name})
-			unknownTo = append(unknownTo, unknownAddressee(dir, name))
 		}
 	}
+	unknownTo := unknownAddressees(dir, st.To)
 	if fromBody != nil && fromBody.IsIETF() {
 		st.Direction = store.Outgoing
 		problems = append(problems, outgoingProblems(dir, fromBody, sender, st.To)...)

@@ -33,12 +33,21 @@ type UnknownAddressee struct {
 	Suggestions []string `json:"suggestions,omitempty"` // "ccamp (IETF CCAMP Working Group)"
 }
 
-func unknownAddressee(dir *directory.Directory, name string) UnknownAddressee {
-	u := UnknownAddressee{Name: name}
-	for _, b := range dir.Suggest(name) {
-		u.Suggestions = append(u.Suggestions, b.ID+" ("+b.Name+")")
+// unknownAddressees are the addressees kept by name only: never dropped,
+// but shown and told with the closest names (DESIGN 4).
+func unknownAddressees(dir *directory.Directory, to []store.BodyRef) []UnknownAddressee {
+	var out []UnknownAddressee
+	for _, ref := range to {
+		if ref.ID != "" {
+			continue
+		}
+		u := UnknownAddressee{Name: ref.Name}
+		for _, b := range dir.Suggest(ref.Name) {
+			u.Suggestions = append(u.Suggestions, b.ID+" ("+b.Name+")")
+		}
+		out = append(out, u)
 	}
-	return u
+	return out
 }
 
 // Text says what is unknown and what might have been meant.
