@@ -85,14 +85,22 @@ func (d *daemon) statementCount(t testing.TB) int {
 // TestRealMailEndToEnd drives the real shapes of issue 10 through
 // `liaisond serve`: SMTP in, every mail out through Mailpit, and what the
 // statement, its history, its page and each recipient's mail say.
+//
+// Each shape runs on its own daemon and Mailpit, so that one failing
+// changes nothing for the others (statement numbers, mail counts).
 func TestRealMailEndToEnd(t *testing.T) {
-	mp := startMailpit(t)
-	d := startDaemon(t, mp.SMTPAddr, "")
-	keys, err := token.LoadOrCreate(filepath.Join(d.dir, "data"))
-	if err != nil {
-		t.Fatal(err)
+	var mp *mailpit
+	var d *daemon
+	var keys *token.Keys
+	setup := func(t *testing.T) {
+		mp = startMailpit(t)
+		d = startDaemon(t, mp.SMTPAddr, "")
+		var err error
+		if keys, err = token.LoadOrCreate(filepath.Join(d.dir, "data")); err != nil {
+			t.Fatal(err)
+		}
 	}
-	submit := func(fixture, mailFrom string) {
+	submit := func(t *testing.T, fixture, mailFrom string) {
 		t.Helper()
 		if err := sendSMTP(d.smtpAddr, mailFrom, []string{"statements@liaison.example"}, crlf(realMail(t, fixture))); err != nil {
 			t.Fatalf("%s refused: %v", fixture, err)
@@ -100,7 +108,8 @@ func TestRealMailEndToEnd(t *testing.T) {
 	}
 
 	t.Run("a statement relayed by a list is a statement; the relay gets nothing", func(t *testing.T) {
-		submit("list-relay-statement.eml", "sa2-bounces@lists.3gpp.example")
+		setup(t)
+		submit(t, "list-relay-statement.eml", "sa2-bounces@lists.3gpp.example")
 		const subj = "[LS-1] New liaison statement: LS on PDU session handling"
 		// The notification reaches the chair, the secretariat and the SDO's
 		// liaison manager; the receipt the response contact alone.
@@ -171,12 +180,13 @@ func TestRealMailEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a document system's statement to no known body goes to the secretariat, saying why", func(t *testing.T) {
-		submit("auto-generated-statement.eml", "docsystem@itu.example")
-		notif := mp.waitMail(t, "statements@ietf.example", "[LS-2] New liaison statement: LS on OTN OAM")
-		mp.waitMail(t, "dan@lm.example", "[LS-2] New liaison statement")
-		st := d.show(t, 2)
+		setup(t)
+		submit(t, "auto-generated-statement.eml", "docsystem@itu.example")
+		notif := mp.waitMail(t, "statements@ietf.example", "[LS-1] New liaison statement: LS on OTN OAM")
+		mp.waitMail(t, "dan@lm.example", "[LS-1] New liaison statement")
+		st := d.show(t, 1)
 		if st.Assignee != "statements@ietf.example" || st.State != "open" || otherOf(st)["ITU-T-Ref"] != "COM15-LS123" {
-			t.Errorf("LS-2: assignee %s, state %s, other %+v", st.Assignee, st.State, st.Other)
+			t.Errorf("LS-1: assignee %s, state %s, other %+v", st.Assignee, st.State, st.Other)
 		}
 		body := mp.text(t, notif.ID)
 		for _, want := range []string{`"IETF Nonexistent Area" matches no body`, "assigned to the IETF Secretariat because none of the addressed bodies is an IETF body in the directory",
@@ -187,15 +197,16 @@ func TestRealMailEndToEnd(t *testing.T) {
 		}
 		// No response contact: no receipt at all, nothing to the document system.
 		for _, o := range d.outbox(t) {
-			if o.Ref == "LS-2" && (o.Kind == "receipt" || o.Rcpt == "docsystem@itu.example") {
+			if o.Ref == "LS-1" && (o.Kind == "receipt" || o.Rcpt == "docsystem@itu.example") {
 				t.Errorf("mail to the automatic sender: %+v", o)
 			}
 		}
 	})
 
 	t.Run("an out-of-office reply to statements@ stays ignored", func(t *testing.T) {
+		setup(t)
 		before, mails := d.statementCount(t), len(d.outbox(t))
-		submit("out-of-office-to-statements.eml", "rapporteur@3gpp.example")
+		submit(t, "out-of-office-to-statements.eml", "rapporteur@3gpp.example")
 		if got := d.statementCount(t); got != before {
 			t.Errorf("statements %d -> %d after an out-of-office reply", before, got)
 		}
@@ -205,25 +216,29 @@ func TestRealMailEndToEnd(t *testing.T) {
 	})
 
 	t.Run("In Response naming its statement in words is accepted and linked later", func(t *testing.T) {
-		submit("in-response-words.eml", "rapp@itu.example")
-		const subj = "[LS-3] New liaison statement: Reply LS on OAM for OTN"
+		setup(t)
+		// LS-1, the statement answered; LS-2 names it in words.
+		submit(t, "same-message-id-1.eml", "rapp@itu.example")
+		mp.waitMail(t, "alice@ccamp.example", "[LS-1] New liaison statement")
+		submit(t, "in-response-words.eml", "rapp@itu.example")
+		const subj = "[LS-2] New liaison statement: Reply LS on OAM for OTN"
 		notif := mp.waitMail(t, "alice@ccamp.example", subj)
 		const words = `CCAMP LS "OAM for OTN" of 2026-03-02`
-		st := d.show(t, 3)
+		st := d.show(t, 2)
 		if st.Purpose != "response" || otherOf(st)["In-Response-To"] != words || len(st.Related) != 0 {
-			t.Errorf("LS-3: purpose %s, other %+v, related %+v", st.Purpose, st.Other, st.Related)
+			t.Errorf("LS-2: purpose %s, other %+v, related %+v", st.Purpose, st.Other, st.Related)
 		}
 		if body := mp.text(t, notif.ID); !strings.Contains(body, "In-Response-To: "+words) {
 			t.Errorf("notification lacks the words:\n%s", body)
 		}
-		if page := d.page(t, "/ls/3"); !strings.Contains(page, "CCAMP LS &#34;OAM for OTN&#34; of 2026-03-02") {
-			t.Errorf("page /ls/3 lacks the words")
+		if page := d.page(t, "/ls/2"); !strings.Contains(page, "CCAMP LS &#34;OAM for OTN&#34; of 2026-03-02") {
+			t.Errorf("page /ls/2 lacks the words")
 		}
 
 		// A chair may not link; the liaison manager of ITU-T SG15 may, by
 		// a reply line to the personal copy of the notification.
-		aliceAddr, _ := mp.personalReplyTo(t, keys, 3, subj, "alice@ccamp.example")
-		danAddr, notifID := mp.personalReplyTo(t, keys, 3, subj, "dan@lm.example")
+		aliceAddr, _ := mp.personalReplyTo(t, keys, 2, subj, "alice@ccamp.example")
+		danAddr, notifID := mp.personalReplyTo(t, keys, 2, subj, "dan@lm.example")
 		replyWith := func(from, to, msgID, line string) {
 			t.Helper()
 			raw := crlf(fmt.Sprintf("From: <%s>\nTo: <%s>\nSubject: Re: %s\nMessage-ID: <%s>\nIn-Reply-To: <%s>\n\n%s\n\nOn Monday, liaisond wrote:\n> %s\n",
@@ -232,30 +247,31 @@ func TestRealMailEndToEnd(t *testing.T) {
 				t.Fatalf("reply refused: %v", err)
 			}
 		}
-		replyWith("alice@ccamp.example", aliceAddr, "link-1@ccamp.example", "link LS-2")
-		if ev := lastEvent(d.show(t, 3)); ev.Type != "command-refused" || !strings.Contains(ev.Text, "liaison manager") {
+		replyWith("alice@ccamp.example", aliceAddr, "link-1@ccamp.example", "link LS-1")
+		if ev := lastEvent(d.show(t, 2)); ev.Type != "command-refused" || !strings.Contains(ev.Text, "liaison manager") {
 			t.Errorf("a chair's link: last event %+v, want refused", ev)
 		}
-		replyWith("dan@lm.example", danAddr, "link-2@lm.example", "link LS-2")
-		st = d.show(t, 3)
-		if fmt.Sprint(st.Related) != "[{LS-2 replies-to}]" || otherOf(st)["In-Response-To"] != words {
-			t.Errorf("LS-3 after link: related %+v, other %+v", st.Related, st.Other)
+		replyWith("dan@lm.example", danAddr, "link-2@lm.example", "link LS-1")
+		st = d.show(t, 2)
+		if fmt.Sprint(st.Related) != "[{LS-1 replies-to}]" || otherOf(st)["In-Response-To"] != words {
+			t.Errorf("LS-2 after link: related %+v, other %+v", st.Related, st.Other)
 		}
 		if ev := lastEvent(st); ev.Type != "linked" || ev.By != "dan@lm.example" {
-			t.Errorf("LS-3 last event %+v", ev)
+			t.Errorf("LS-2 last event %+v", ev)
 		}
-		orig := d.show(t, 2)
-		if fmt.Sprint(orig.Related) != "[{LS-3 replied-by}]" || orig.RepliedAt == nil || lastEvent(orig).Type != "linked" {
-			t.Errorf("LS-2 after link: related %+v, replied %v, last event %+v", orig.Related, orig.RepliedAt, lastEvent(orig))
+		orig := d.show(t, 1)
+		if fmt.Sprint(orig.Related) != "[{LS-2 replied-by}]" || orig.RepliedAt == nil || lastEvent(orig).Type != "linked" {
+			t.Errorf("LS-1 after link: related %+v, replied %v, last event %+v", orig.Related, orig.RepliedAt, lastEvent(orig))
 		}
 	})
 
 	t.Run("attachments past the cap are named in the receipt and the history", func(t *testing.T) {
-		submit("many-attachments.eml", "rapp@itu.example")
-		receipt := mp.waitMail(t, "rapp@itu.example", "[LS-4] Received")
-		st := d.show(t, 4)
+		setup(t)
+		submit(t, "many-attachments.eml", "rapp@itu.example")
+		receipt := mp.waitMail(t, "rapp@itu.example", "[LS-1] Received")
+		st := d.show(t, 1)
 		if len(st.Attachments) != 100 || st.Attachments[99].Name != "C100.txt" {
-			t.Errorf("LS-4 has %d attachments", len(st.Attachments))
+			t.Errorf("LS-1 has %d attachments", len(st.Attachments))
 		}
 		omitted := eventsOf(st, "attachments-omitted")
 		if len(omitted) != 1 || !strings.Contains(omitted[0].Text, "C101.txt, C102.txt, C103.txt") {
@@ -273,7 +289,7 @@ func TestRealMailEndToEnd(t *testing.T) {
 		defer s.Close()
 		var raw []byte
 		err = s.View(context.Background(), func(tx *store.Tx) error {
-			full, err := tx.Statement(4)
+			full, err := tx.Statement(1)
 			if err != nil {
 				return err
 			}
@@ -289,13 +305,16 @@ func TestRealMailEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a re-delivery by another path is the same message", func(t *testing.T) {
-		submit("no-message-id.eml", "rapp@itu.example")
-		mp.waitMail(t, "alice@ccamp.example", "[LS-5] New liaison statement: LS without a Message-ID")
+		setup(t)
+		submit(t, "no-message-id.eml", "rapp@itu.example")
+		mp.waitMail(t, "alice@ccamp.example", "[LS-1] New liaison statement: LS without a Message-ID")
+		submit(t, "same-message-id-1.eml", "rapp@itu.example")
+		mp.waitMail(t, "alice@ccamp.example", "[LS-2] New liaison statement: LS on timing")
 		statements, mails := d.statementCount(t), len(d.outbox(t))
 		// The pipe gets LF line endings and the local delivery's trace fields.
 		trace := "Return-Path: <rapp@itu.example>\nDelivered-To: statements@liaison.example\nX-Original-To: statements@liaison.example\n" +
 			"Received: from mx.liaison.example by local; Mon, 30 Nov 2026 11:00:05 +0000\n"
-		for _, fixture := range []string{"no-message-id.eml", "list-relay-statement.eml"} {
+		for _, fixture := range []string{"no-message-id.eml", "same-message-id-1.eml"} {
 			lf := strings.ReplaceAll(realMail(t, fixture), "\r\n", "\n")
 			path := filepath.Join(t.TempDir(), fixture)
 			if err := os.WriteFile(path, []byte(trace+lf), 0o644); err != nil {
@@ -315,21 +334,22 @@ func TestRealMailEndToEnd(t *testing.T) {
 	})
 
 	t.Run("the same Message-ID with other content is a new statement, flagged on both", func(t *testing.T) {
-		submit("same-message-id-1.eml", "rapp@itu.example")
-		mp.waitMail(t, "dan@lm.example", "[LS-6] New liaison statement: LS on timing")
-		submit("same-message-id-2.eml", "rapp@itu.example")
-		notif := mp.waitMail(t, "dan@lm.example", "[LS-7] New liaison statement: LS on synchronization")
-		first, second := d.show(t, 6), d.show(t, 7)
+		setup(t)
+		submit(t, "same-message-id-1.eml", "rapp@itu.example")
+		mp.waitMail(t, "dan@lm.example", "[LS-1] New liaison statement: LS on timing")
+		submit(t, "same-message-id-2.eml", "rapp@itu.example")
+		notif := mp.waitMail(t, "dan@lm.example", "[LS-2] New liaison statement: LS on synchronization")
+		first, second := d.show(t, 1), d.show(t, 2)
 		if second.Title != "LS on synchronization" {
-			t.Errorf("LS-7 = %+v", second)
+			t.Errorf("LS-2 = %+v", second)
 		}
-		if evs := eventsOf(first, "message-id-reused"); len(evs) != 1 || !strings.Contains(evs[0].Text, "LS-7") {
-			t.Errorf("LS-6 history: %+v", first.Events)
+		if evs := eventsOf(first, "message-id-reused"); len(evs) != 1 || !strings.Contains(evs[0].Text, "LS-2") {
+			t.Errorf("LS-1 history: %+v", first.Events)
 		}
-		if evs := eventsOf(second, "message-id-reused"); len(evs) != 1 || !strings.Contains(evs[0].Text, "LS-6") {
-			t.Errorf("LS-7 history: %+v", second.Events)
+		if evs := eventsOf(second, "message-id-reused"); len(evs) != 1 || !strings.Contains(evs[0].Text, "LS-1") {
+			t.Errorf("LS-2 history: %+v", second.Events)
 		}
-		if body := mp.text(t, notif.ID); !strings.Contains(body, "Message-ID of LS-6, with other content") {
+		if body := mp.text(t, notif.ID); !strings.Contains(body, "Message-ID of LS-1, with other content") {
 			t.Errorf("the liaison manager's notification does not flag it:\n%s", body)
 		}
 	})
