@@ -394,10 +394,12 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	if sub.InResponseToWords != "" {
 		// An answer to a statement this system never recorded: the words
 		// are kept as an identifier, to be linked later (DESIGN 4).
-		st.Other = append(st.Other, store.Field{Name: InResponseToField, Value: sub.InResponseToWords})
+		st.Other = append(st.Other, store.Field{Name: InResponseToField, Value: token.Scrub(sub.InResponseToWords)})
 	}
 	for _, f := range sub.Other {
-		st.Other = append(st.Other, store.Field{Name: f.Name, Value: f.Value})
+		// Shown on the page and in every copy of the notification: no
+		// one's reply token may ride along (DESIGN 7).
+		st.Other = append(st.Other, store.Field{Name: f.Name, Value: token.Scrub(f.Value)})
 	}
 	for _, a := range parsed.Attachments {
 		st.Attachments = append(st.Attachments, store.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
