@@ -39,6 +39,8 @@ func TestParseCommands(t *testing.T) {
 		{"commands@ with references", "LS-42 close superseded\n[LS-7] note hello\nLS 9 reopen", true,
 			[]string{"42 close:superseded", "7 note:hello", "9 reopen:"}, "", ""},
 		{"reference with unknown command", "LS-42 frobnicate now", true, []string{"?42 frobnicate:now"}, "", ""},
+		{"link at commands@", "LS-42 link LS-17", true, []string{"42 link:LS-17"}, "", ""},
+		{"link as a reply line", "link LS-17\nThanks", false, []string{"link:LS-17"}, "", "Thanks"},
 		{"reference-looking prose", "LSA-1 is fine", true, nil, "", "LSA-1 is fine"},
 		{"empty", "", false, nil, "", ""},
 		{"CRLF", "close\r\n", false, []string{"close:"}, "", ""},

@@ -94,7 +94,7 @@ func TestRealMailEndToEnd(t *testing.T) {
 	var keys *token.Keys
 	setup := func(t *testing.T) {
 		mp = startMailpit(t)
-		d = startDaemon(t, mp.SMTPAddr, "")
+		d = startDaemon(t, mp.SMTPAddr, "[trust]\nauthserv_id = \"mx.liaison.example\"\n")
 		var err error
 		if keys, err = token.LoadOrCreate(filepath.Join(d.dir, "data")); err != nil {
 			t.Fatal(err)
@@ -262,6 +262,24 @@ func TestRealMailEndToEnd(t *testing.T) {
 		orig := d.show(t, 1)
 		if fmt.Sprint(orig.Related) != "[{LS-2 replied-by}]" || orig.RepliedAt == nil || lastEvent(orig).Type != "linked" {
 			t.Errorf("LS-1 after link: related %+v, replied %v, last event %+v", orig.Related, orig.RepliedAt, lastEvent(orig))
+		}
+	})
+
+	t.Run("the secretariat links at commands@", func(t *testing.T) {
+		setup(t)
+		submit(t, "same-message-id-1.eml", "rapp@itu.example")
+		mp.waitMail(t, "alice@ccamp.example", "[LS-1] New liaison statement")
+		submit(t, "in-response-words.eml", "rapp@itu.example")
+		mp.waitMail(t, "alice@ccamp.example", "[LS-2] New liaison statement")
+		if err := sendSMTP(d.smtpAddr, "statements@ietf.example", []string{"commands@liaison.example"}, crlf(realMail(t, "link-at-commands.eml"))); err != nil {
+			t.Fatal(err)
+		}
+		st, orig := d.show(t, 2), d.show(t, 1)
+		if fmt.Sprint(st.Related) != "[{LS-1 replies-to}]" || fmt.Sprint(orig.Related) != "[{LS-2 replied-by}]" {
+			t.Errorf("related: LS-2 %+v, LS-1 %+v; last events %+v / %+v", st.Related, orig.Related, lastEvent(st), lastEvent(orig))
+		}
+		if ev := lastEvent(st); ev.Type != "linked" || ev.By != "statements@ietf.example" {
+			t.Errorf("LS-2 last event %+v", ev)
 		}
 	})
 
