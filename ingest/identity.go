@@ -48,11 +48,12 @@ func identity(raw []byte, rawSum string) (messageID, id, legacy string) {
 		return "", "raw:" + rawSum, legacy
 	}
 	messageID = strings.Trim(strings.TrimSpace(m.Header.Get("Message-Id")), "<>")
-	body := norm
-	if i := bytes.Index(norm, []byte("\n\n")); i >= 0 {
+	var body []byte
+	switch i := bytes.Index(norm, []byte("\n\n")); {
+	case bytes.HasPrefix(norm, []byte("\n")): // no header fields at all
+		body = norm[1:]
+	case i >= 0:
 		body = norm[i+2:]
-	} else {
-		body = nil
 	}
 	body = bytes.TrimRight(body, " \t\n")
 	h := sha256.New()

@@ -121,3 +121,28 @@ func TestLegacyIdentityStillKnown(t *testing.T) {
 		t.Errorf("re-delivery after upgrade: %+v, %v", res, err)
 	}
 }
+
+// FuzzIdentity: line endings and added trace fields never change a
+// message's identity (DESIGN 5.1), whatever the message.
+func FuzzIdentity(f *testing.F) {
+	f.Add("From: a@b.example\nMessage-ID: <x@y>\n\nbody\n")
+	f.Add("From: a@b.example\nSubject: s\n\nbody \n\n")
+	f.Add("not a mail")
+	f.Add("From x Mon Nov 30 2026\nFrom: a@b\n\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		lf := strings.ReplaceAll(text, "\r", "")
+		crlfText := strings.ReplaceAll(lf, "\n", "\r\n")
+		_, a, _ := identity([]byte(lf), "lf")
+		_, b, _ := identity([]byte(crlfText), "crlf")
+		if strings.HasPrefix(a, "raw:") || strings.HasPrefix(b, "raw:") {
+			return // not a mail: its raw bytes are its identity
+		}
+		if a != b {
+			t.Errorf("CRLF changes the identity of %q", lf)
+		}
+		_, c, _ := identity([]byte("Received: from relay by mx; Mon, 30 Nov 2026 11:00:01 +0000\n"+lf), "received")
+		if !strings.HasPrefix(lf, "From ") && c != a {
+			t.Errorf("a Received line changes the identity of %q", lf)
+		}
+	})
+}
