@@ -149,3 +149,14 @@ func (p *Processor) realMailEvents(tx *store.Tx, st *store.Statement, msg *store
 	}
 	return nil
 }
+
+// arrivalData is the Data of the statement's first "submitted" event: what
+// its arrival found, for the mails of a held statement released later.
+func arrivalData(st *store.Statement) []byte {
+	for _, ev := range st.Events {
+		if ev.Type == store.EventSubmitted {
+			return ev.Data
+		}
+	}
+	return nil
+}

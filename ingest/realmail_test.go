@@ -146,3 +146,39 @@ func FuzzIdentity(f *testing.F) {
 		}
 	})
 }
+
+// TestReleasedKeepsArrivalData: a held statement released by "reopen" is
+// notified with what its arrival found (unknown addressees, warnings), as
+// it would have been on arrival.
+func TestReleasedKeepsArrivalData(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	p, s, keys, _ := newTestProcessor(t, Config{SubmitPerSenderPerHour: 1}, func() time.Time { return now })
+	receive := func(n int, from, to, body string) Result {
+		t.Helper()
+		raw := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: s\r\nMessage-ID: <r%d@test>\r\n\r\n%s\r\n", from, to, n, body)
+		res, err := p.Receive(ctx, Envelope{Source: "test", MailFrom: from, Rcpt: []string{to}, Known: true}, []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	const fields = "From: ITU-T SG15\r\nTo: IETF CCAMP WG, IETF Foo WG\r\nPurpose: For Information\r\n\r\nText."
+	receive(1, "a@itu.example", "statements@liaison.example", fields)
+	held := receive(2, "a@itu.example", "statements@liaison.example", fields).Statement
+	addr := keys.Address("ls", "liaison.example", held, "statements@ietf.example")
+	receive(3, "statements@ietf.example", addr, "reopen")
+	st, err := viewStatement(s, held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var released *store.Event
+	for i := range st.Events {
+		if st.Events[i].Type == store.EventSubmitted && strings.HasPrefix(st.Events[i].Text, "released") {
+			released = &st.Events[i]
+		}
+	}
+	if st.State != store.StateOpen || released == nil || !strings.Contains(string(released.Data), `"IETF Foo WG"`) {
+		t.Errorf("state %s, release event %+v", st.State, released)
+	}
+}
