@@ -381,7 +381,11 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			}
 			if wasHeld {
 				// A held statement released: it is notified now (DESIGN 7).
-				return record(ctx, event(store.EventSubmitted, "released by "+by, nil))
+				// What its arrival found (unknown addressees, warnings)
+				// is told now, as it would have been then.
+				ev := event(store.EventSubmitted, "released by "+by, nil)
+				ev.Data = arrivalData(st)
+				return record(ctx, ev)
 			}
 			return nil
 		}
@@ -519,6 +523,11 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			}
 			return pl.p.afterConfirm(ctx, tx, st, pl.msgIDOr(), by)
 		}
+	case CmdLink:
+		if !r.redirect {
+			return s, notAllowed("the liaison manager and the secretariat")
+		}
+		return pl.link(s, c, st)
 	default:
 		return s, fmt.Sprintf("%q is not a command", c.Name)
 	}

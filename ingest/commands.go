@@ -20,13 +20,16 @@ const (
 	CmdReject   = "reject"
 	CmdConfirm  = "confirm"
 	CmdHelp     = "help"
+	// CmdLink links a statement to the one it answers, when its In
+	// Response named it in words (DESIGN 4): "LS-42 link LS-17".
+	CmdLink = "link"
 )
 
 // knownCommands lists every command with whether it needs an argument.
 var knownCommands = map[string]bool{
 	CmdReply: false, CmdClose: false, CmdReopen: false, CmdReassign: true, CmdRedirect: true,
 	CmdDeadline: true, CmdStatus: true, CmdNote: true, CmdApprove: false, CmdReject: true,
-	CmdConfirm: false, CmdHelp: false,
+	CmdConfirm: false, CmdHelp: false, CmdLink: true,
 }
 
 // Command is one command line of a reply.

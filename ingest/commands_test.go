@@ -39,6 +39,8 @@ func TestParseCommands(t *testing.T) {
 		{"commands@ with references", "LS-42 close superseded\n[LS-7] note hello\nLS 9 reopen", true,
 			[]string{"42 close:superseded", "7 note:hello", "9 reopen:"}, "", ""},
 		{"reference with unknown command", "LS-42 frobnicate now", true, []string{"?42 frobnicate:now"}, "", ""},
+		{"link at commands@", "LS-42 link LS-17", true, []string{"42 link:LS-17"}, "", ""},
+		{"link as a reply line", "link LS-17\nThanks", false, []string{"link:LS-17"}, "", "Thanks"},
 		{"reference-looking prose", "LSA-1 is fine", true, nil, "", "LSA-1 is fine"},
 		{"empty", "", false, nil, "", ""},
 		{"CRLF", "close\r\n", false, []string{"close:"}, "", ""},
@@ -213,6 +215,11 @@ func TestCommandPermissions(t *testing.T) {
 		{"alice@ccamp.example", "deadline 30/02/2027", false},
 		{"alice@ccamp.example", "reassign nobody", false},
 		{"alice@ccamp.example", "reassign mpls", true},
+		{"dan@lm.example", "link LS-1", true},          // liaison manager
+		{"statements@ietf.example", "link LS-1", true}, // secretariat
+		{"alice@ccamp.example", "link LS-1", false},    // a chair may not link
+		{"dan@lm.example", "link COM15-LS123", false},  // not a reference
+		{"dan@lm.example", "link LS-999", false},       // no such statement
 	}
 	for _, tc := range tests {
 		id := submit()

@@ -59,6 +59,9 @@ type Submission struct {
 	Cc                []Address
 	URLs              []string
 	InResponseTo      int64 // 0 when absent
+	// InResponseToWords names the statement answered in words, not as
+	// LS-n: one this system never recorded (DESIGN 4). "" when absent.
+	InResponseToWords string
 	Other             []Field
 	Body              string
 	HasFields         bool // at least one field line was found
@@ -179,15 +182,16 @@ func lookupField(name string) fieldKind {
 }
 
 // splitField parses line (without lineIndent) as "Name: value". A name is
-// ASCII letters, digits, space, "-" and "_", starting with a letter, at most
-// maxNameLen long; that keeps URLs, times ("10:30") and most prose out.
+// ASCII letters, digits, space, "-" and "_", starting with a letter or with
+// a word that has one ("3GPP-Ref", an SDO's own reference number), at most
+// maxNameLen long; that keeps URLs, times ("10:30"), dates and most prose out.
 func splitField(line string) (name, value string, ok bool) {
 	i := strings.IndexByte(line, ':')
 	if i <= 0 || i > maxNameLen+8 {
 		return "", "", false
 	}
 	name = strings.TrimRight(line[:i], " \t")
-	if name == "" || len(name) > maxNameLen || !isASCIILetter(name[0]) {
+	if name == "" || len(name) > maxNameLen || !(isASCIILetter(name[0]) || digitsThenLetter(name)) {
 		return "", "", false
 	}
 	for j := 0; j < len(name); j++ {
@@ -201,6 +205,16 @@ func splitField(line string) (name, value string, ok bool) {
 		return "", "", false
 	}
 	return name, strings.TrimSpace(value), true
+}
+
+// digitsThenLetter reports whether name starts with digits followed by a
+// letter in the same word: "3GPP", not "10" or "2027-01-31".
+func digitsThenLetter(name string) bool {
+	j := 0
+	for j < len(name) && name[j] >= '0' && name[j] <= '9' {
+		j++
+	}
+	return j > 0 && j < len(name) && isASCIILetter(name[j])
 }
 
 func isASCIILetter(c byte) bool {
@@ -444,7 +458,8 @@ func (s *Submission) apply(fields []Field) []Problem {
 	seenURL := map[string]bool{}
 	seenResponse, seenTechnical, seenCc := map[string]int{}, map[string]int{}, map[string]int{}
 
-	var purposeRef int64 // from "Purpose: In Response to LS-17"
+	var purposeRef int64    // from "Purpose: In Response to LS-17"
+	var purposeWords string // from "Purpose: In Response to SG15 LS 123"
 	hasTitle := false
 	for _, f := range fields {
 		if lookupField(f.Name) == fieldTitle && f.Value != "" {
@@ -512,11 +527,18 @@ func (s *Submission) apply(fields []Field) []Problem {
 				s.PurposeRaw = v
 			}
 			p, ref, ok := parsePurpose(v)
+			words := ""
+			if !ok {
+				if words = responseWords(v); words != "" {
+					p, ok = PurposeResponse, true
+				}
+			}
 			if !ok {
 				add(f.Name, fmt.Sprintf("%q is not a purpose", v), fixPurpose)
 			} else if once(kind, f, p) {
 				s.Purpose = p
 				purposeRef = ref
+				purposeWords = words
 			}
 
 		case fieldDeadline:
@@ -534,11 +556,18 @@ func (s *Submission) apply(fields []Field) []Problem {
 			if s.InResponseToRaw == "" {
 				s.InResponseToRaw = v
 			}
-			n, ok := parseRef(v)
-			if !ok {
+			if n, ok := parseRef(v); ok {
+				if once(kind, f, strconv.FormatInt(n, 10)) {
+					s.InResponseTo = n
+				}
+			} else if ourRefRegexp.MatchString(v) {
+				// Meant as one of our references, but not one.
 				add(f.Name, fmt.Sprintf("%q is not a statement reference", v), fixRef)
-			} else if once(kind, f, strconv.FormatInt(n, 10)) {
-				s.InResponseTo = n
+			} else if once(kind, f, "words:"+collapseSpaces(v)) {
+				// A statement named in words (another SDO's reference, a
+				// title and date): kept as written, linked later by the
+				// liaison manager (DESIGN 4).
+				s.InResponseToWords = collapseSpaces(v)
 			}
 
 		case fieldResponseContact:
@@ -554,6 +583,7 @@ func (s *Submission) apply(fields []Field) []Problem {
 	}
 	if s.InResponseTo == 0 && s.InResponseToRaw == "" {
 		s.InResponseTo = purposeRef
+		s.InResponseToWords = purposeWords
 	}
 	return problems
 }
@@ -634,6 +664,22 @@ func parsePurpose(v string) (purpose string, ref int64, ok bool) {
 		}
 	}
 	return "", 0, false
+}
+
+// responseWords returns the statement named in words after "In Response
+// to" in a Purpose value ("In response to COM15-LS123"), or "".
+func responseWords(v string) string {
+	v = strings.TrimSpace(v)
+	lower := strings.ToLower(v)
+	for _, prefix := range []string{"in response to", "in-response-to", "response to"} {
+		if strings.HasPrefix(lower, prefix) {
+			rest := strings.TrimSpace(strings.TrimLeft(v[len(prefix):], ": "))
+			if rest != "" && len(rest) < len(v) {
+				return collapseSpaces(rest)
+			}
+		}
+	}
+	return ""
 }
 
 var monthNames = map[string]time.Month{
@@ -765,6 +811,10 @@ func dateDay(s string) (int, bool) {
 // refRegexp matches a statement reference: "LS-17", "LS 17", "ls17", "[LS-17]",
 // "#17" or "17".
 var refRegexp = regexp.MustCompile(`(?i)^\[?\s*(?:ls\s*[-_#:]?\s*|#)?(\d{1,18})\s*\]?\.?$`)
+
+// ourRefRegexp matches what begins as one of our references ("LS-17, LS-18",
+// "LS-0"): not taken as a statement named in words.
+var ourRefRegexp = regexp.MustCompile(`(?i)^\s*\[?\s*(?:ls\s*[-_#:]?\s*|#)?\d+\b`)
 
 func parseRef(v string) (int64, bool) {
 	m := refRegexp.FindStringSubmatch(strings.TrimSpace(v))
@@ -996,7 +1046,7 @@ func Check(s *Submission, subject string, subjectRef int64, attachments int) []P
 			fmt.Sprintf(`add a line "Deadline: <year-month-day>", e.g. "Deadline: %s"`, exampleDate))
 	}
 	// A response names the statement it answers, so the two can be linked.
-	if s.Purpose == PurposeResponse && s.InResponseTo == 0 && subjectRef == 0 && strings.TrimSpace(s.InResponseToRaw) == "" {
+	if s.Purpose == PurposeResponse && s.InResponseTo == 0 && subjectRef == 0 && strings.TrimSpace(s.InResponseToRaw) == "" && s.InResponseToWords == "" {
 		add("In-Response-To", "a statement in response does not say which statement it answers",
 			`add a line "In-Response-To: LS-<number>" with the reference of that statement, e.g. "In-Response-To: LS-17", or keep its "[LS-17]" tag in the subject`)
 	}

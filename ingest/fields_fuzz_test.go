@@ -50,6 +50,8 @@ func FuzzParseFields(f *testing.F) {
 		"To: ;,;\nTitle:\n\tx\ny\nFrom: z\n",
 		"Technical-Contact: \"a@b\"@c, =?utf-8?q?=C3=A9?= <É@X.example>\n",
 		"In-Response-To: [LS-9223372036854775807]\n",
+		"Purpose: In Response to COM15-LS123\n3GPP-Ref: S2-1\n",
+		"In-Response-To: CCAMP LS \"OAM for OTN\" of 2026-03-02\n",
 	} {
 		f.Add(s)
 	}
@@ -71,6 +73,12 @@ func FuzzParseFields(f *testing.F) {
 		}
 		if s.InResponseTo < 0 {
 			t.Errorf("in-response-to %d", s.InResponseTo)
+		}
+		if s.InResponseTo != 0 && s.InResponseToWords != "" {
+			t.Errorf("in-response-to both LS-%d and %q", s.InResponseTo, s.InResponseToWords)
+		}
+		if s.InResponseToWords != strings.TrimSpace(s.InResponseToWords) {
+			t.Errorf("in-response-to words %q not trimmed", s.InResponseToWords)
 		}
 		for _, l := range [][]Address{s.ResponseContacts, s.TechnicalContacts, s.Cc} {
 			seen := map[string]bool{}

@@ -119,6 +119,24 @@ func TestParseFieldsFixtures(t *testing.T) {
 			},
 		},
 		{
+			file: "in_response_words.txt",
+			want: Submission{
+				From:              "ITU-T SG15",
+				To:                []string{"IETF CCAMP WG"},
+				Title:             "Reply LS on OAM for OTN",
+				Purpose:           "response",
+				PurposeRaw:        "In Response",
+				InResponseToRaw:   `CCAMP LS "OAM for OTN" of 2026-03-02`,
+				InResponseToWords: `CCAMP LS "OAM for OTN" of 2026-03-02`,
+				Other: []Field{
+					{"ITU-T-Ref", "COM15-LS123"},
+					{"3GPP-Ref", "S2-2601234"},
+				},
+				Body:      "Dear CCAMP colleagues, thank you for your LS of March 2026.",
+				HasFields: true,
+			},
+		},
+		{
 			file: "no_fields_letter.txt",
 			want: Submission{
 				Body: "Dear IETF colleagues:\n\nWe would like to inform you about our new work item.\nFrom: this is not a field line here because the first line is not one.\n\nRegards,\nThe Broadband Forum",
@@ -184,11 +202,13 @@ func TestParseFieldsFixtures(t *testing.T) {
 				DeadlineRaw:      "next week",
 				ResponseContacts: []Address{{"", "good@sdo.example"}},
 				InResponseToRaw:  "COM15-LS123",
-				URLs:             []string{"https://sdo.example/ls.pdf"},
-				Body:             "Body.",
-				HasFields:        true,
+				// Another SDO's reference: a statement named in words.
+				InResponseToWords: "COM15-LS123",
+				URLs:              []string{"https://sdo.example/ls.pdf"},
+				Body:              "Body.",
+				HasFields:         true,
 			},
-			problems: []string{"Purpose", "Deadline", "Response-Contact", "In-Response-To", "Attachment-URL"},
+			problems: []string{"Purpose", "Deadline", "Response-Contact", "Attachment-URL"},
 		},
 		{
 			file: "fields_only_url.txt",
@@ -435,7 +455,6 @@ func TestParseFieldsPurpose(t *testing.T) {
 		{"reply", ""},
 		{"For Action and Comment", ""},
 		{"informationx", ""},
-		{"In Response to COM15-LS123", ""},
 	}
 	for _, tc := range tests {
 		s, problems := ParseFields("Purpose: " + tc.in + "\n")
@@ -597,21 +616,54 @@ func TestParseFieldsInResponseTo(t *testing.T) {
 		{"[LS-17]", 17},
 		{"LS-17.", 17},
 		{"LS-0", 0},
-		{"COM15-LS123", 0},
 		{"LS-17, LS-18", 0},
 		{"LS-99999999999999999999", 0},
-		{"seventeen", 0},
+		// A statement this system never recorded, named in words
+		// (DESIGN 4): kept as written, no problem.
+		{"COM15-LS123", -1},
+		{"seventeen", -1},
+		{`CCAMP LS "OAM for OTN" of 2026-03-02`, -1},
 	}
 	for _, tc := range tests {
 		s, problems := ParseFields("In-Response-To: " + tc.in + "\n")
-		if s.InResponseTo != tc.want || s.InResponseToRaw != tc.in {
-			t.Errorf("%q: got %d (raw %q), want %d", tc.in, s.InResponseTo, s.InResponseToRaw, tc.want)
+		if tc.want == -1 {
+			if s.InResponseTo != 0 || s.InResponseToWords != tc.in || len(problems) != 0 {
+				t.Errorf("%q: got %d, words %q, problems %v; want the words kept", tc.in, s.InResponseTo, s.InResponseToWords, problems)
+			}
+			continue
+		}
+		if s.InResponseTo != tc.want || s.InResponseToRaw != tc.in || s.InResponseToWords != "" {
+			t.Errorf("%q: got %d (raw %q, words %q), want %d", tc.in, s.InResponseTo, s.InResponseToRaw, s.InResponseToWords, tc.want)
 		}
 		if wantProblems := tc.want == 0; wantProblems != (len(problems) == 1) || len(problems) > 1 {
 			t.Errorf("%q: problems %v", tc.in, problems)
 		} else if wantProblems && (problems[0].Field != "In-Response-To" || !strings.Contains(problems[0].Fix, "LS-17")) {
 			t.Errorf("%q: problem %#v", tc.in, problems[0])
 		}
+	}
+}
+
+func TestParseFieldsPurposeInResponseToWords(t *testing.T) {
+	tests := []struct{ in, words string }{
+		{"In Response to COM15-LS123", "COM15-LS123"},
+		{"in response to: SG15 LS 123 (2025)", "SG15 LS 123 (2025)"},
+		{"Response to   3GPP S2-2401234", "3GPP S2-2401234"},
+	}
+	for _, tc := range tests {
+		s, problems := ParseFields("Purpose: " + tc.in + "\n")
+		if s.Purpose != PurposeResponse || s.InResponseToWords != tc.words || s.InResponseTo != 0 || len(problems) != 0 {
+			t.Errorf("%q: purpose %q, words %q, ref %d, problems %v", tc.in, s.Purpose, s.InResponseToWords, s.InResponseTo, problems)
+		}
+	}
+	// Named in words, the response says which statement it answers.
+	s, _ := ParseFields("From: ITU-T SG15\nTo: IETF CCAMP WG\nPurpose: In Response to COM15-LS123\n\nText.\n")
+	if problems := Check(&s, "Reply LS", 0, 0); len(problems) != 0 {
+		t.Errorf("Check: %v", problems)
+	}
+	// An In-Response-To line wins over the Purpose's words.
+	s, _ = ParseFields("Purpose: In Response to SG15 LS 1\nIn-Response-To: LS-4\n")
+	if s.InResponseTo != 4 || s.InResponseToWords != "" {
+		t.Errorf("In-Response-To line: ref %d, words %q", s.InResponseTo, s.InResponseToWords)
 	}
 }
 
@@ -829,6 +881,20 @@ func TestParseFieldsLongInputs(t *testing.T) {
 		CleanSubject(text)
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("%s: took %v", name, d)
+		}
+	}
+}
+
+// An SDO's own reference whose name starts with digits ("3GPP-Document") is
+// a field, kept as another identifier; times and dates are not.
+func TestParseFieldsDigitFirstNames(t *testing.T) {
+	s, problems := ParseFields("From: 3GPP SA2\nTo: IETF CCAMP WG\nResponse-Contact: r@3gpp.example\n3GPP-Document: S2-2601234\n\nText.\n")
+	if len(problems) != 0 || len(s.ResponseContacts) != 1 || len(s.Other) != 1 || s.Other[0] != (Field{"3GPP-Document", "S2-2601234"}) {
+		t.Errorf("other %+v, contacts %+v, problems %v", s.Other, s.ResponseContacts, problems)
+	}
+	for _, line := range []string{"10:30 the meeting starts", "2027-01-31: deadline"} {
+		if _, _, ok := splitField(line); ok {
+			t.Errorf("%q read as a field", line)
 		}
 	}
 }

@@ -76,6 +76,10 @@ type Message struct {
 	// signature of a multipart/signed (RFC 1847), and empty parts without a
 	// name.
 	Attachments []Attachment
+	// OmittedAttachments names the attachments past maxAttachments, in
+	// message order (at most maxOmittedNames of them): not made attachments
+	// of a statement, but kept in the stored raw mail.
+	OmittedAttachments []string
 
 	// Header holds the top-level header fields, values raw (not RFC 2047
 	// decoded, folding undone), keys canonical (textproto.CanonicalMIMEHeaderKey).
@@ -103,6 +107,7 @@ const (
 	maxMultiparts    = 16   // multipart containers split into parts; further ones are not read
 	maxAddressHeader = 256 << 10
 	maxAttachments   = 100
+	maxOmittedNames  = 1000 // names of attachments past maxAttachments kept for the receipt
 	maxProblems      = 30
 	maxProblemLen    = 300 // bytes; enmime quotes whole header lines in its details
 	maxPartErrors    = 10  // enmime errors kept per part
@@ -625,6 +630,12 @@ func (p *msgParser) finish() {
 		}
 		if len(m.Attachments) >= maxAttachments {
 			extra++
+			if len(m.OmittedAttachments) < maxOmittedNames {
+				if name == "" {
+					name = fmt.Sprintf("attachment-%d%s", maxAttachments+extra, extensionFor(c.part.ContentType))
+				}
+				m.OmittedAttachments = append(m.OmittedAttachments, name)
+			}
 			continue
 		}
 		ct := c.part.ContentType

@@ -872,6 +872,10 @@ func TestHostileManyParts(t *testing.T) {
 	if len(m.Attachments) != maxAttachments || m.Attachments[99].Name != "annex-99.pdf" {
 		t.Errorf("%d attachments, want %d", len(m.Attachments), maxAttachments)
 	}
+	// Those past the cap are named, for the receipt and the history.
+	if n := len(m.OmittedAttachments); n == 0 || n > maxOmittedNames || m.OmittedAttachments[0] != "annex-100.pdf" {
+		t.Errorf("omitted %d, first %v", n, m.OmittedAttachments[:min(n, 1)])
+	}
 	wantProblems := []string{"more than 1000 MIME parts", "not closed", "only the first 100 were kept"}
 	if len(m.Problems) != len(wantProblems) {
 		t.Fatalf("problems %q", m.Problems)

@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/mail"
 	"net/netip"
 	"path"
 	"runtime/debug"
@@ -118,7 +115,7 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 	}
 	sum := sha256.Sum256(raw)
 	msg.SHA256 = hex.EncodeToString(sum[:])
-	msg.MessageID, msg.Identity = identity(raw, msg.SHA256)
+	msg.MessageID, msg.Identity, msg.LegacyIdentity = identity(raw, msg.SHA256)
 
 	var res Result
 	var queued bool
@@ -167,30 +164,6 @@ func (p *Processor) safeApply(ctx context.Context, tx *store.Tx, msg *store.Mess
 		}
 	}()
 	return p.apply(ctx, tx, msg, env, res, queued)
-}
-
-// identity is what makes a re-delivery the same message: the Message-ID
-// and the body, so that trace headers added on another path do not matter
-// (DESIGN 5.1). Without a Message-ID, the whole message.
-func identity(raw []byte, rawSum string) (messageID, id string) {
-	r := bufio.NewReader(bytes.NewReader(raw))
-	m, err := mail.ReadMessage(r)
-	if err != nil {
-		return "", "raw:" + rawSum
-	}
-	messageID = strings.Trim(strings.TrimSpace(m.Header.Get("Message-Id")), "<>")
-	if messageID == "" {
-		return "", "raw:" + rawSum
-	}
-	h := sha256.New()
-	h.Write([]byte(messageID))
-	h.Write([]byte{0})
-	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 {
-		h.Write(raw[i+4:])
-	} else if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
-		h.Write(raw[i+2:])
-	}
-	return messageID, "mid:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // target is where a message was sent, by address (DESIGN 3).
@@ -270,25 +243,28 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message,
 	if IsBounce(parsed.Header) {
 		return p.bounce(tx, msg, parsed, res)
 	}
-	if why := AutoReason(parsed.Header, env.MailFrom, env.Known); why != "" {
-		return setState(ClassAuto, store.MessageIgnored, "automatic mail: "+why)
-	}
 	t := p.route(env, parsed)
+	if t.kind == "other" && !(env.Known && len(env.Rcpt) > 0) {
+		// A pipe with nothing to go by: the MTA only pipes what is ours.
+		t = target{kind: "statements", addr: p.Config.StatementsLocal + "@" + p.Config.Domain}
+	}
+	automatic := AutoReason(parsed.Header, env.MailFrom, env.Known)
+	if automatic != "" && !(t.kind == "statements" && CarriesStatement(parsed.Text)) {
+		return setState(ClassAuto, store.MessageIgnored, "automatic mail: "+automatic)
+	}
 	switch t.kind {
 	case "token", "commands":
 		return p.commandMail(ctx, tx, msg, parsed, t, res, queued)
 	case "other":
-		if env.Known && len(env.Rcpt) > 0 {
-			return setState(ClassUnknown, store.MessageIgnored, "not addressed to a liaisond address")
-		}
-		// A pipe with nothing to go by: the MTA only pipes what is ours.
-		t = target{kind: "statements", addr: p.Config.StatementsLocal + "@" + p.Config.Domain}
+		return setState(ClassUnknown, store.MessageIgnored, "not addressed to a liaisond address")
 	}
-	return p.submission(ctx, tx, msg, env, parsed, t, res, queued)
+	return p.submission(ctx, tx, msg, env, parsed, t, automatic, res, queued)
 }
 
-// submission applies a mail to statements@ (DESIGN 4 and 5).
-func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, parsed *Message, t target, res *Result, queued *bool) error {
+// submission applies a mail to statements@ (DESIGN 4 and 5). automatic is
+// why the sender is automatic ("" for a person): its statement is taken like
+// any other, but nothing goes back to it (DESIGN 5.2).
+func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, parsed *Message, t target, automatic string, res *Result, queued *bool) error {
 	res.Class = ClassSubmission
 	dir := p.Directory()
 	now := p.Now()
@@ -348,13 +324,18 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 			st.To = append(st.To, store.BodyRef{Name: name})
 		}
 	}
+	unknownTo := unknownAddressees(dir, st.To)
 	if fromBody != nil && fromBody.IsIETF() {
 		st.Direction = store.Outgoing
 		problems = append(problems, outgoingProblems(dir, fromBody, sender, st.To)...)
+		if automatic != "" {
+			// Confirmation is a round trip with a person (DESIGN 4).
+			problems = append(problems, Problem{Message: "an outgoing statement must come from a person, not from an automatic sender (" + automatic + ")"})
+		}
 	}
 
 	inResponseTo := sub.InResponseTo
-	if inResponseTo == 0 && sub.Purpose == "response" {
+	if inResponseTo == 0 && sub.Purpose == "response" && sub.InResponseToWords == "" {
 		inResponseTo = subjectRef
 	}
 	if inResponseTo != 0 {
@@ -369,6 +350,11 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	}
 
 	if len(problems) > 0 {
+		if automatic != "" {
+			// Automatic mail never gets an answer (DESIGN 5.2): kept as
+			// rejected, with the reasons, for the operator.
+			sender = ""
+		}
 		return p.reject(ctx, tx, msg, parsed, sender, t, problems, res, queued)
 	}
 
@@ -382,23 +368,47 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 			}
 		}
 	}
+	noIETFBody := false
 	if st.Assignee == "" {
 		st.Assignee = dir.Secretariat.Addr
 		if st.Direction == store.Incoming {
-			warnings = append(warnings, "none of the addressed bodies is an IETF body we know; the IETF Secretariat will direct the statement to the right one")
+			noIETFBody = true
+			warnings = append(warnings, noIETFBodyWarning(dir, st.To))
 		}
+	}
+	for _, u := range unknownTo {
+		warnings = append(warnings, u.Warning())
 	}
 	if st.From.ID == "" && st.Direction == store.Incoming {
 		warnings = append(warnings, fmt.Sprintf("%q is not in our directory of organizations; the statement is accepted all the same", st.From.Name))
 	}
-	st.ResponseContacts = contacts(sub.ResponseContacts, sender)
-	st.TechnicalContacts = contacts(sub.TechnicalContacts, sender)
+	// The contacts default to the sender (DESIGN 4), unless it is an
+	// automatic one, which is never written to.
+	contactDefault := sender
+	if automatic != "" {
+		contactDefault = ""
+	}
+	st.ResponseContacts = contacts(sub.ResponseContacts, contactDefault)
+	st.TechnicalContacts = contacts(sub.TechnicalContacts, contactDefault)
 	st.Cc = contacts(sub.Cc, "")
+	if sub.InResponseToWords != "" {
+		// An answer to a statement this system never recorded: the words
+		// are kept as an identifier, to be linked later (DESIGN 4).
+		st.Other = append(st.Other, store.Field{Name: InResponseToField, Value: token.Scrub(sub.InResponseToWords)})
+	}
 	for _, f := range sub.Other {
-		st.Other = append(st.Other, store.Field{Name: f.Name, Value: f.Value})
+		// Shown on the page and in every copy of the notification: no
+		// one's reply token may ride along (DESIGN 7).
+		st.Other = append(st.Other, store.Field{Name: f.Name, Value: token.Scrub(f.Value)})
 	}
 	for _, a := range parsed.Attachments {
 		st.Attachments = append(st.Attachments, store.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
+	}
+	if len(parsed.OmittedAttachments) > 0 {
+		warnings = append(warnings, omittedWarning(parsed.OmittedAttachments))
+	}
+	if automatic != "" && len(st.ResponseContacts) == 0 {
+		warnings = append(warnings, "the statement came from an automatic sender and names no response contact; add a Response-Contact line to receive the IETF's response")
 	}
 	if w := readabilityWarning(parsed.Attachments); w != "" {
 		warnings = append(warnings, w)
@@ -429,10 +439,22 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	}
 	res.Statement = st.ID
 
-	data, _ := json.Marshal(map[string]any{"warnings": warnings})
+	reused, err := tx.StatementsFromMessageID(msg.MessageID, msg.ID)
+	if err != nil {
+		return err
+	}
+	sd := SubmittedData{Warnings: warnings, UnknownTo: unknownTo, NoIETFBody: noIETFBody,
+		OmittedAttachments: parsed.OmittedAttachments, SameMessageID: reused}
+	if automatic != "" {
+		sd.Automatic, sd.AutomaticSender = automatic, sender
+	}
+	data, _ := json.Marshal(sd)
 	ev := &store.Event{StatementID: st.ID, MessageID: msg.ID, At: now, Type: store.EventSubmitted, By: sender,
 		Text: fmt.Sprintf("%s statement from %s: %s", st.Direction, st.From.Name, st.Title), Data: data}
 	if err := tx.InsertEvent(ev); err != nil {
+		return err
+	}
+	if err := p.realMailEvents(tx, st, msg, sd); err != nil {
 		return err
 	}
 	if deadlinePast {

@@ -22,6 +22,8 @@ const HelpText = `  reply              the rest of your mail becomes the IETF's 
   approve            approve a pending outgoing statement
   reject REASON      turn down a pending outgoing statement
   confirm            confirm an outgoing statement you submitted
+  link LS-17         this statement answers LS-17, which its In Response named
+                     in words (liaison manager and secretariat)
   help               this list`
 
 // answerData is the Data of events that answer a mail (ingest.ErrorReplyData).

@@ -66,7 +66,7 @@ func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) e
 		}
 		var data SubmittedData
 		json.Unmarshal(ev.Data, &data)
-		dropped, err := c.notification(tx, st, ev)
+		dropped, err := c.notification(tx, st, ev, data)
 		if err != nil {
 			return err
 		}
@@ -83,9 +83,18 @@ func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) e
 	return c.composeCommand(tx, ev)
 }
 
-// SubmittedData is the Data of a "submitted" event.
+// SubmittedData is the Data of a "submitted" event (ingest.SubmittedData).
 type SubmittedData struct {
-	Warnings []string `json:"warnings,omitempty"`
+	Warnings  []string `json:"warnings,omitempty"`
+	UnknownTo []struct {
+		Name        string   `json:"name"`
+		Suggestions []string `json:"suggestions"`
+	} `json:"unknown_to,omitempty"`
+	NoIETFBody         bool     `json:"no_ietf_body,omitempty"`
+	OmittedAttachments []string `json:"omitted_attachments,omitempty"`
+	SameMessageID      []int64  `json:"same_message_id,omitempty"`
+	Automatic          string   `json:"automatic,omitempty"`
+	AutomaticSender    string   `json:"automatic_sender,omitempty"`
 }
 
 // RejectedData is the Data of a "rejected" event: who to tell what.
@@ -217,6 +226,11 @@ type mailData struct {
 	Reminder                reminderInfo // tickler.txt
 	Digest                  []digestLine // digest.txt
 	Failures                []string     // undeliverable.txt
+	// Other are the statement's other identifiers (DESIGN 4), "Name: value".
+	Other []string
+	// Attention: notification.txt's lines for the secretariat and the
+	// liaison manager.
+	Attention []string
 }
 
 type attachmentLink struct{ Name, URL, Size string }
@@ -246,6 +260,9 @@ func (c *Composer) statementData(st *store.Statement) mailData {
 	// A mail lists as many contacts as it may have copies; the page has all.
 	d.ResponseContacts = c.contactList(st.ResponseContacts)
 	d.TechnicalContacts = c.contactList(st.TechnicalContacts)
+	for _, f := range st.Other {
+		d.Other = append(d.Other, f.Name+": "+f.Value)
+	}
 	for _, a := range st.Attachments {
 		d.Attachments = append(d.Attachments, attachmentLink{Name: a.Name, Size: humanSize(a.Size),
 			URL: fmt.Sprintf("%s/att/%d/%s", c.statementURL(st.ID), a.Pos, urlPathEscape(a.Name))})
@@ -259,17 +276,74 @@ func (c *Composer) statementURL(id int64) string {
 
 // notification queues the copies of a new statement's notification and
 // returns how many contacts the copy limit left out.
-func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Event) (int, error) {
+func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Event, data SubmittedData) (int, error) {
 	to, cc := NotificationRecipients(c.Directory(), st, true)
+	if data.AutomaticSender != "" {
+		// Nothing goes back to an automatic sender (DESIGN 5.2), even
+		// when the statement names it as a contact.
+		cc = without(cc, data.AutomaticSender)
+	}
 	to, cc, dropped := capRecipients(c.withoutOwn(to), c.withoutOwn(cc), c.maxRecipients())
-	return len(dropped), c.personalCopies(tx, "notification", "notification.txt", st, ev, to, cc, false)
+	attention := attentionLines(data)
+	return len(dropped), c.personalCopiesWith(tx, "notification", "notification.txt", st, ev, to, cc, false, func(d *mailData) {
+		d.Attention = attention
+	})
+}
+
+// attentionLines are what the secretariat and the sending SDO's liaison
+// manager (both copied on every notification) must look at: addressees
+// the directory does not know, a statement that went to the secretariat
+// for want of a known IETF body, and a Message-ID reused for other content.
+func attentionLines(data SubmittedData) []string {
+	var lines []string
+	for _, u := range data.UnknownTo {
+		l := fmt.Sprintf("The addressee %q matches no body in the directory", u.Name)
+		if len(u.Suggestions) > 0 {
+			l += "; closest names: " + strings.Join(u.Suggestions, ", ")
+		}
+		lines = append(lines, l+". Use \"redirect <body id>\" if it meant one of them.")
+	}
+	if data.NoIETFBody {
+		lines = append(lines, "It is assigned to the IETF Secretariat because none of the addressed bodies is an IETF body in the directory; the Secretariat directs it with \"redirect <body id>\".")
+	}
+	for _, id := range data.SameMessageID {
+		lines = append(lines, fmt.Sprintf("Its mail has the Message-ID of LS-%d, with other content; both are kept. Check whether one replaces the other.", id))
+	}
+	if data.Automatic != "" {
+		lines = append(lines, fmt.Sprintf("It came from an automatic sender (%s); no receipt went to %s.", data.Automatic, data.AutomaticSender))
+	}
+	if n := len(data.OmittedAttachments); n > 0 {
+		lines = append(lines, fmt.Sprintf("%d attachments past the cap were not kept as attachments of the statement; the stored mail keeps them.", n))
+	}
+	return lines
+}
+
+// without returns rs less the address addr.
+func without(rs []recipient, addr string) []recipient {
+	out := rs[:0:0]
+	for _, r := range rs {
+		if !strings.EqualFold(r.addr, addr) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (c *Composer) receipt(tx *store.Tx, st *store.Statement, ev *store.Event, data SubmittedData, dropped int) error {
 	var rs recipients
-	rs.add("", st.Submitter, false)
+	if data.AutomaticSender == "" {
+		rs.add("", st.Submitter, false)
+	}
 	rs.contacts(st.ResponseContacts)
-	rs.list[0].contact = false // the submitter is answered first
+	if data.AutomaticSender != "" {
+		// Nothing back to an automatic sender (DESIGN 5.2): the receipt
+		// goes to the response contacts alone, if any.
+		rs.list = without(rs.list, data.AutomaticSender)
+	}
+	if len(rs.list) == 0 {
+		return nil
+	}
+	rs.list[0].contact = false // the first is answered first
 	to, cc, more := capRecipients(rs.list[:1], rs.list[1:], c.maxRecipients())
 	warnings := data.Warnings
 	if n := dropped + len(more); n > 0 {

@@ -28,6 +28,13 @@ type RelatedJSON struct {
 	Relation string `json:"relation"`
 }
 
+// FieldJSON is one other identifier (DESIGN 4: a field the format does
+// not know, kept as written).
+type FieldJSON struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
 // EventJSON is one history entry.
 type EventJSON struct {
 	At   time.Time `json:"at"`
@@ -61,6 +68,7 @@ type StatementJSON struct {
 	StatusLine        string           `json:"status_line,omitempty"`
 	Body              *string          `json:"body,omitempty"`
 	URLs              []string         `json:"urls"`
+	Other             []FieldJSON      `json:"other"`
 	Attachments       []AttachmentJSON `json:"attachments"`
 	Related           []RelatedJSON    `json:"related"`
 	Events            []EventJSON      `json:"events,omitempty"`
@@ -82,6 +90,7 @@ func (s *Statement) JSON(full bool) StatementJSON {
 		ClosedAt:          utcPtr(s.ClosedAt),
 		StatusLine:        s.StatusLine,
 		URLs:              nonNil(s.URLs),
+		Other:             []FieldJSON{},
 		Attachments:       []AttachmentJSON{},
 		Related:           []RelatedJSON{},
 	}
@@ -91,6 +100,9 @@ func (s *Statement) JSON(full bool) StatementJSON {
 	}
 	for _, b := range s.To {
 		j.To = append(j.To, BodyJSON{ID: b.ID, Name: b.Name})
+	}
+	for _, f := range s.Other {
+		j.Other = append(j.Other, FieldJSON{Name: f.Name, Value: f.Value})
 	}
 	for _, a := range s.Attachments {
 		j.Attachments = append(j.Attachments, AttachmentJSON{Name: a.Name, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256})

@@ -17,11 +17,14 @@ type Message struct {
 	RcptTo     []string // envelope recipients
 	MessageID  string   // Message-ID header without brackets
 	Identity   string   // equal for re-deliveries of the same message
-	SHA256     string   // of Raw, hex
-	Raw        []byte
-	Class      string
-	State      string
-	Error      string
+	// LegacyIdentity is the identity an earlier version computed for the
+	// same bytes: a message stored then is still recognized (not stored).
+	LegacyIdentity string
+	SHA256         string // of Raw, hex
+	Raw            []byte
+	Class          string
+	State          string
+	Error          string
 }
 
 // Message states.
@@ -39,6 +42,15 @@ const (
 // stores nothing (DESIGN 5.1: a re-delivery changes nothing).
 func (t *Tx) InsertMessage(m *Message) (id int64, dup bool, err error) {
 	rcpt, _ := json.Marshal(nonNil(m.RcptTo))
+	if m.LegacyIdentity != "" && m.LegacyIdentity != m.Identity {
+		err := t.queryRow(`SELECT id FROM messages WHERE identity = ?`, m.LegacyIdentity).Scan(&id)
+		if err == nil {
+			return id, true, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, false, fmt.Errorf("find stored message: %w", err)
+		}
+	}
 	state := m.State
 	if state == "" {
 		state = MessageReceived
@@ -132,4 +144,28 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// StatementsFromMessageID returns the statements made from earlier stored
+// messages with this Message-ID (other than message except): a sender that
+// reused a Message-ID for other content (DESIGN 5.1).
+func (t *Tx) StatementsFromMessageID(messageID string, except int64) ([]int64, error) {
+	if messageID == "" {
+		return nil, nil
+	}
+	rows, err := t.query(`SELECT s.id FROM statements s JOIN messages m ON m.id = s.message_id
+		WHERE m.message_id = ? AND m.id <> ? ORDER BY s.id`, messageID, except)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

@@ -348,6 +348,12 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 	v.Page = page{Title: st.Ref() + ": " + st.Title, Archive: v.Archived}
 	to := make([]string, 0, len(st.To))
 	for _, b := range st.To {
+		if b.ID == "" && st.Direction == store.Incoming {
+			// Kept by name, never dropped (DESIGN 4); the reader should
+			// see that it reached no one.
+			to = append(to, b.Name+" (not in the directory)")
+			continue
+		}
 		to = append(to, b.Name)
 	}
 	names := func(cs []store.Contact) []string {

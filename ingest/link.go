@@ -1,0 +1,60 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+
+	"liaisond/store"
+)
+
+// link plans "link LS-17" on st: st answers LS-17 (DESIGN 4: an In Response
+// that named its statement in words, before or outside this system, is
+// linked later by the liaison manager or the secretariat). Both record it;
+// the answered statement is replied, as when a response names it by
+// reference; the words stay on st as its identifier.
+func (pl *planner) link(s step, c Command, st *store.Statement) (step, string) {
+	target, ok := parseRef(c.Arg)
+	if !ok {
+		return s, fmt.Sprintf("%q is not a statement reference; write \"link LS-17\" with the statement %s answers", c.Arg, st.Ref())
+	}
+	if target == st.ID {
+		return s, st.Ref() + " cannot answer itself"
+	}
+	other, err := pl.statement(target)
+	if err != nil {
+		return s, err.Error()
+	}
+	if other == nil {
+		return s, fmt.Sprintf("LS-%d does not exist", target)
+	}
+	for _, r := range st.Related {
+		if r.Ref == target && r.Relation == store.RelRepliesTo {
+			return s, fmt.Sprintf("%s is linked to %s already", st.Ref(), other.Ref())
+		}
+	}
+	tx, now, by := pl.tx, pl.p.Now(), pl.sender
+	s.run = func(ctx context.Context) error {
+		if err := tx.AddRelation(st.ID, other.ID, store.RelRepliesTo); err != nil {
+			return err
+		}
+		if other.RepliedAt == nil {
+			if err := tx.SetReplied(other.ID, now); err != nil {
+				return err
+			}
+		}
+		for _, ev := range []*store.Event{
+			{StatementID: st.ID, Type: store.EventLinked, Text: fmt.Sprintf("linked as the answer to %s", other.Ref())},
+			{StatementID: other.ID, Type: store.EventLinked, Text: fmt.Sprintf("answered by %s (linked)", st.Ref())},
+		} {
+			ev.MessageID, ev.At, ev.By = pl.msgID, now, by
+			if err := tx.InsertEvent(ev); err != nil {
+				return err
+			}
+			if err := pl.p.Composer.Compose(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return s, ""
+}

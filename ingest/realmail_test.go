@@ -1,0 +1,184 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"liaisond/store"
+)
+
+// TestIdentity: a re-delivery by another path is the same message (DESIGN
+// 5.1); other content is not.
+func TestIdentity(t *testing.T) {
+	const withID = "From: a@itu.example\r\nTo: statements@liaison.example\r\nSubject: LS\r\nMessage-ID: <x1@itu.example>\r\n\r\nFrom: ITU-T SG15\r\nTo: CCAMP\r\n\r\nText. \r\n"
+	const noID = "From: a@itu.example\r\nTo: statements@liaison.example\r\nSubject: LS\r\nDate: Mon, 30 Nov 2026 11:00:00 +0000\r\n\r\nText.\r\n"
+	lf := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+	trace := "Return-Path: <a@itu.example>\r\nDelivered-To: statements@liaison.example\r\nX-Original-To: statements@liaison.example\r\n" +
+		"Received: from mx by local; Mon, 30 Nov 2026 11:00:05 +0000\r\nAuthentication-Results: mx.liaison.example; dkim=pass\r\n"
+	tests := []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{"LF instead of CRLF", withID, lf(withID), true},
+		{"trace fields added", withID, trace + withID, true},
+		{"pipe: LF, trace fields and an mbox From line", withID, "From a@itu.example Mon Nov 30 11:00:05 2026\n" + lf(trace+withID), true},
+		{"no Message-ID, a Received line added", noID, "Received: from relay by mx; Mon, 30 Nov 2026 11:00:01 +0000\r\n" + noID, true},
+		{"no Message-ID, LF", noID, lf(noID), true},
+		{"trailing white space and newlines", withID, strings.Replace(withID, "Text. \r\n", "Text.\r\n\r\n", 1), true},
+		{"same Message-ID, other body", withID, strings.Replace(withID, "Text.", "Other text.", 1), false},
+		{"no Message-ID, other subject", noID, strings.Replace(noID, "Subject: LS", "Subject: LS 2", 1), false},
+		{"no Message-ID, other body", noID, strings.Replace(noID, "Text.", "Other.", 1), false},
+	}
+	for _, tc := range tests {
+		_, a, _ := identity([]byte(tc.a), "a")
+		_, b, _ := identity([]byte(tc.b), "b")
+		if (a == b) != tc.same {
+			t.Errorf("%s: identities %s and %s, want same=%v", tc.name, a, b, tc.same)
+		}
+	}
+	// The identity an earlier version stored stays known for the same bytes.
+	mid, _, legacy := identity([]byte(withID), "sum")
+	if mid != "x1@itu.example" || !strings.HasPrefix(legacy, "mid:") {
+		t.Errorf("message id %q, legacy %q", mid, legacy)
+	}
+}
+
+// TestCarriesStatement: automatic mail is a statement when it has a
+// statement's fields (DESIGN 5.2), not otherwise.
+func TestCarriesStatement(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"From: 3GPP SA2\nTo: IETF CCAMP WG\nPurpose: For Information\n\nText.", true},
+		{"From: ITU-T SG15\nTo: Somebody\n\nText.", true},
+		{"I am out of the office until Monday.", false},
+		{"Subject: Out of office\n\nI am away.", false},
+		{"From: Alice\n\nI am away.", false},
+		{"", false},
+	}
+	for _, tc := range tests {
+		if got := CarriesStatement(tc.text); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestOmittedAttachments: attachments past the cap are named (DESIGN 4).
+func TestOmittedAttachments(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", "realmail", "many-attachments.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseMessage(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Attachments) != maxAttachments || fmt.Sprint(m.OmittedAttachments) != "[C101.txt C102.txt C103.txt]" {
+		t.Errorf("%d attachments, omitted %v", len(m.Attachments), m.OmittedAttachments)
+	}
+	w := omittedWarning(m.OmittedAttachments)
+	if !strings.Contains(w, "C101.txt, C102.txt, C103.txt") {
+		t.Errorf("warning %q", w)
+	}
+	var many []string
+	for i := 0; i < 30; i++ {
+		many = append(many, fmt.Sprintf("f%d.pdf", i))
+	}
+	if w := omittedWarning(many); !strings.Contains(w, "f19.pdf and 10 more") || strings.Contains(w, "f20.pdf") {
+		t.Errorf("long warning %q", w)
+	}
+}
+
+// TestLegacyIdentityStillKnown: a message stored by a version that
+// computed identities from the raw bytes is still recognized when it is
+// delivered again after the upgrade (no second statement).
+func TestLegacyIdentityStillKnown(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	p, s, _, _ := newTestProcessor(t, Config{}, func() time.Time { return now })
+	raw := []byte("From: a@itu.example\r\nTo: statements@liaison.example\r\nSubject: LS\r\nMessage-ID: <old-1@itu.example>\r\n\r\n" +
+		"From: ITU-T SG15\r\nTo: IETF CCAMP WG\r\nPurpose: For Information\r\n\r\nText.\r\n")
+	sum := sha256.Sum256(raw)
+	err := s.Update(ctx, func(tx *store.Tx) error {
+		_, _, err := tx.InsertMessage(&store.Message{ReceivedAt: now, Source: "smtp", MessageID: "old-1@itu.example",
+			Identity: legacyIdentity(raw, hex.EncodeToString(sum[:])), SHA256: hex.EncodeToString(sum[:]), Raw: raw, State: store.MessageProcessed})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Receive(ctx, Envelope{Source: "smtp", MailFrom: "a@itu.example", Rcpt: []string{"statements@liaison.example"}, Known: true}, raw)
+	if err != nil || !res.Duplicate || res.Statement != 0 {
+		t.Errorf("re-delivery after upgrade: %+v, %v", res, err)
+	}
+}
+
+// FuzzIdentity: line endings and added trace fields never change a
+// message's identity (DESIGN 5.1), whatever the message.
+func FuzzIdentity(f *testing.F) {
+	f.Add("From: a@b.example\nMessage-ID: <x@y>\n\nbody\n")
+	f.Add("From: a@b.example\nSubject: s\n\nbody \n\n")
+	f.Add("not a mail")
+	f.Add("From x Mon Nov 30 2026\nFrom: a@b\n\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		lf := strings.ReplaceAll(text, "\r", "")
+		crlfText := strings.ReplaceAll(lf, "\n", "\r\n")
+		_, a, _ := identity([]byte(lf), "lf")
+		_, b, _ := identity([]byte(crlfText), "crlf")
+		if strings.HasPrefix(a, "raw:") || strings.HasPrefix(b, "raw:") {
+			return // not a mail: its raw bytes are its identity
+		}
+		if a != b {
+			t.Errorf("CRLF changes the identity of %q", lf)
+		}
+		_, c, _ := identity([]byte("Received: from relay by mx; Mon, 30 Nov 2026 11:00:01 +0000\n"+lf), "received")
+		if !strings.HasPrefix(lf, "From ") && c != a {
+			t.Errorf("a Received line changes the identity of %q", lf)
+		}
+	})
+}
+
+// TestReleasedKeepsArrivalData: a held statement released by "reopen" is
+// notified with what its arrival found (unknown addressees, warnings), as
+// it would have been on arrival.
+func TestReleasedKeepsArrivalData(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	p, s, keys, _ := newTestProcessor(t, Config{SubmitPerSenderPerHour: 1}, func() time.Time { return now })
+	receive := func(n int, from, to, body string) Result {
+		t.Helper()
+		raw := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: s\r\nMessage-ID: <r%d@test>\r\n\r\n%s\r\n", from, to, n, body)
+		res, err := p.Receive(ctx, Envelope{Source: "test", MailFrom: from, Rcpt: []string{to}, Known: true}, []byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	const fields = "From: ITU-T SG15\r\nTo: IETF CCAMP WG, IETF Foo WG\r\nPurpose: For Information\r\n\r\nText."
+	receive(1, "a@itu.example", "statements@liaison.example", fields)
+	held := receive(2, "a@itu.example", "statements@liaison.example", fields).Statement
+	addr := keys.Address("ls", "liaison.example", held, "statements@ietf.example")
+	receive(3, "statements@ietf.example", addr, "reopen")
+	st, err := viewStatement(s, held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var released *store.Event
+	for i := range st.Events {
+		if st.Events[i].Type == store.EventSubmitted && strings.HasPrefix(st.Events[i].Text, "released") {
+			released = &st.Events[i]
+		}
+	}
+	if st.State != store.StateOpen || released == nil || !strings.Contains(string(released.Data), `"IETF Foo WG"`) {
+		t.Errorf("state %s, release event %+v", st.State, released)
+	}
+}
