@@ -75,7 +75,7 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 		if want := fmt.Sprintf("Statement number %d on wavelength%dz", i, i); st.Title != want || len(st.To) != 1 || len(st.TechnicalContacts) != 1 {
 			t.Errorf("LS-%d after upgrade: %q to %v contacts %v", i, st.Title, st.To, st.TechnicalContacts)
 		}
-		if got := findRefs(t, s, Query{Text: fmt.Sprintf("wavelength%d", i)}); got != fmt.Sprintf("LS-%d", i) {
+		if got := findRefs(t, s, Query{Text: fmt.Sprintf("wavelength%dz", i)}); got != fmt.Sprintf("LS-%d", i) {
 			t.Errorf("search wavelength%dz = %q", i, got)
 		}
 	}
