@@ -40,14 +40,13 @@ type app struct {
 
 // commonFlags parses -config (and the command's own flags) and loads the config.
 func parseFlags(name string, args []string, stderr io.Writer, setup func(fs *flag.FlagSet)) (*Config, *flag.FlagSet, error) {
-	fs := flag.NewFlagSet("liaisond "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(name, stderr)
 	configPath := fs.String("config", "", "configuration file (TOML); none: the built-in default")
 	if setup != nil {
 		setup(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: err}
+	if err := parseArgs(fs, args); err != nil {
+		return nil, nil, err
 	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
@@ -100,7 +99,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	if a.keys, err = token.LoadOrCreate(dataDir); err != nil {
 		return nil, exitf(exitConfigErr, "%v", err)
 	}
-	if a.store, err = store.Open(ctx, filepath.Join(dataDir, "liaisond.db")); err != nil {
+	if a.store, err = store.OpenLogged(ctx, filepath.Join(dataDir, "liaisond.db"), log.With("component", "store")); err != nil {
 		code := exitTempFail
 		if !errors.Is(err, store.ErrTemporary) {
 			code = exitConfigErr
