@@ -63,6 +63,17 @@ func indentErr(err error) error {
 	return errors.New(strings.Join(lines, "\n"))
 }
 
+// announce tells the operator what serve does (where it listens, that it is
+// ready): a plain line on w, or a JSON log line when log_format = "json", so
+// that every line a JSON deployment writes is JSON.
+func announce(cfg *Config, w io.Writer, msg string, args ...any) {
+	if cfg.LogFormat == "json" {
+		slog.New(slog.NewJSONHandler(w, nil)).Info(msg, args...)
+		return
+	}
+	fmt.Fprintf(w, "liaisond: %s\n", msg)
+}
+
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.LogLevel))
@@ -117,6 +128,14 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		},
 		Keys: a.keys, Templates: a.templates, Directory: a.dir.Load, Now: a.clock,
 	}
+	if cfg.Outbound.DKIMKeyFile != "" {
+		key, err := notify.LoadDKIMKey(cfg.resolve(cfg.Outbound.DKIMKeyFile))
+		if err != nil {
+			a.store.Close()
+			return nil, exitf(exitConfigErr, "outbound.dkim_key_file: %v", err)
+		}
+		a.composer.DKIM = &notify.DKIMSigner{Domain: cfg.Domain, Selector: cfg.Outbound.DKIMSelector, Key: key}
+	}
 	relays, _ := ingest.ParsePrefixes(cfg.Trust.Relays) // checked by validate
 	authservID := cfg.Trust.AuthservID
 	if cfg.Trust.VerifyDKIM && authservID == "" {
@@ -160,7 +179,15 @@ func (a *app) wakeSender() {
 func (a *app) transport() (notify.Transport, error) {
 	o := a.cfg.Outbound
 	if o.Smarthost == "" {
-		return &notify.FileTransport{Dir: filepath.Join(a.cfg.resolve(a.cfg.DataDir), "sent")}, nil
+		ft := &notify.FileTransport{Dir: filepath.Join(a.cfg.resolve(a.cfg.DataDir), "sent")}
+		// A crash between writing and renaming a mail leaves a .tmp-* file;
+		// the mail itself is still queued and is written again.
+		if n, err := ft.RemoveStale(a.now().Add(-time.Minute)); err != nil {
+			a.log.Warn("could not remove unfinished mail files", "dir", ft.Dir, "err", err)
+		} else if n > 0 {
+			a.log.Info("removed unfinished mail files a crash left", "dir", ft.Dir, "count", n)
+		}
+		return ft, nil
 	}
 	t := &notify.SMTPTransport{Addr: o.Smarthost, TLS: o.TLS, Username: o.Username, HeloName: a.cfg.Domain}
 	if o.PasswordFile != "" {

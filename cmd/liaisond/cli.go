@@ -54,4 +54,3 @@ func parseArgs(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
-
