@@ -5,10 +5,10 @@ MAILPIT := $(BIN)/mailpit
 MAILPIT_VERSION := v1.33.1
 FUZZTIME ?= 8s
 export PATH := $(BIN):$(PATH)
-# SQLite full-text search (the web display's search) needs FTS5 compiled in.
-export GOFLAGS := $(strip $(GOFLAGS) -tags=sqlite_fts5)
+# No build tags: plain `go build`, `go install` and `go test` give the same
+# binary (search uses SQLite's FTS4, compiled into go-sqlite3 by default).
 
-.PHONY: run build test vet unit fuzz fuzz-short bench check tools clean
+.PHONY: run build test vet unit fuzz fuzz-short bench check tools clean deploy-check
 
 run:
 	$(GO) run ./cmd/liaisond serve
@@ -60,5 +60,11 @@ $(MAILPIT):
 	@echo "installing Mailpit $(MAILPIT_VERSION) (a real SMTP sink for the end-to-end tests) into $(BIN)"
 	GOBIN=$(BIN) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
 
+# Build outputs only: never liaisond-data (the database and the token secret).
 clean:
-	rm -rf liaisond liaisond-data
+	rm -f liaisond
+	rm -rf testdata/fuzz-out
+
+# The systemd unit as systemd itself reads it (needs systemd-analyze).
+deploy-check:
+	$(GO) test -count=1 -run 'TestDeploy' ./cmd/liaisond

@@ -41,6 +41,11 @@ func (s *smtpSession) readData(r io.Reader) ([]byte, error) {
 	if err != nil && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)) {
 		s.log.Warn("transaction too slow; connection closed", "remote", s.remote, "from", s.from,
 			"limit", s.dataTimeout.String(), "bytes_so_far", len(raw))
+		// Answer and hang up here: go-smtp would answer, then read the rest
+		// of the drip as commands.
+		s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(s.conn, "%d %d.%d.%d %s\r\n", errTransactionTooSlow.Code, errTransactionTooSlow.EnhancedCode[0],
+			errTransactionTooSlow.EnhancedCode[1], errTransactionTooSlow.EnhancedCode[2], errTransactionTooSlow.Message)
 		s.conn.Close()
 		return nil, errTransactionTooSlow
 	}

@@ -44,9 +44,9 @@ func (c *Config) validateSMTPTLS(bad func(key, format string, args ...any)) {
 	switch {
 	case s.TLSCertFile == "" && s.TLSKeyFile == "":
 	case s.TLSCertFile == "":
-		bad("smtp.tls_cert_file", "smtp.tls_key_file is set, so the certificate (PEM chain) is needed too")
+		bad("smtp.tls_key_file", "smtp.tls_cert_file is not set: STARTTLS needs the certificate (PEM chain) too")
 	case s.TLSKeyFile == "":
-		bad("smtp.tls_key_file", "smtp.tls_cert_file is set, so the private key (PEM) is needed too")
+		bad("smtp.tls_cert_file", "smtp.tls_key_file is not set: STARTTLS needs the private key (PEM) too")
 	default:
 		if _, err := tls.LoadX509KeyPair(c.resolve(s.TLSCertFile), c.resolve(s.TLSKeyFile)); err != nil {
 			bad("smtp.tls_cert_file", "cannot load the certificate and key: %v", err)
@@ -67,9 +67,9 @@ func (c *Config) validateDKIM(bad func(key, format string, args ...any)) {
 	switch {
 	case o.DKIMSelector == "" && o.DKIMKeyFile == "":
 	case o.DKIMSelector == "":
-		bad("outbound.dkim_selector", "outbound.dkim_key_file is set, so a selector is needed (the s= of the signature, e.g. \"liaisond1\")")
+		bad("outbound.dkim_key_file", "outbound.dkim_selector is not set: a selector is needed (the s= of the signature, e.g. \"liaisond1\")")
 	case o.DKIMKeyFile == "":
-		bad("outbound.dkim_key_file", "outbound.dkim_selector is set, so a private key is needed (`liaisond dkim-keygen` makes one)")
+		bad("outbound.dkim_selector", "outbound.dkim_key_file is not set: a private key is needed (`liaisond dkim-keygen` makes one)")
 	default:
 		if !validSelector(o.DKIMSelector) {
 			bad("outbound.dkim_selector", "%q is not a DNS label (letters, digits, -)", o.DKIMSelector)

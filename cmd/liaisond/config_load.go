@@ -40,8 +40,12 @@ func (c *Config) decodeEach(text string) (errs []error, ok bool) {
 			if errors.As(err, &pe) {
 				msg = pe.Message
 			}
-			// BurntSushi/toml prefixes type errors with the key: say it once.
+			// The one-key document's line and key mean nothing to the
+			// reader: the problem line carries the real ones.
 			msg = strings.TrimPrefix(msg, "toml: ")
+			if i := strings.Index(msg, "): "); strings.HasPrefix(msg, "line ") && i > 0 {
+				msg = msg[i+3:]
+			}
 			errs = append(errs, c.problem(key, msg))
 			return
 		}

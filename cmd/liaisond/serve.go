@@ -101,7 +101,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			return err
 		}
 		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
-		announce(cfg, stdout, fmt.Sprintf("HTTP listening on http://%s", ln.Addr()), "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
+		announce(cfg, stdout, fmt.Sprintf("HTTP listening on http://%s (public URL %s)", ln.Addr(), cfg.PublicURL), "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 		start("http", func() error {
 			go func() {
 				<-ctx.Done()
