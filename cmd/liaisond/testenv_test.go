@@ -216,6 +216,13 @@ max_message_bytes = 1048576
 listen = "127.0.0.1:0"
 %s
 %s`, top, smtpKeys, outbound, extra)
+	return startDaemonConfig(t, dir, cfg, opts...)
+}
+
+// startDaemonConfig runs serve on the configuration text cfg, written into
+// dir; its [smtp] and [http] listen addresses must be set.
+func startDaemonConfig(t testing.TB, dir, cfg string, opts ...func(context.Context) context.Context) *daemon {
+	t.Helper()
 	path := filepath.Join(dir, "liaisond.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
