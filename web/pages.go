@@ -440,7 +440,7 @@ func (h *Handler) funcs() template.FuncMap {
 	return template.FuncMap{
 		"join": strings.Join,
 		// u is a site path as a link: under public_url's path.
-		"u": h.path,
+		"u":    h.path,
 		"list": func(s ...string) []string { return s },
 	}
 }

@@ -34,15 +34,15 @@ type IMAPState func() (configured, connected bool)
 
 // Options configure a Handler.
 type Options struct {
-	Store     *store.Store
-	Log       *slog.Logger
-	Now       func() time.Time
+	Store *store.Store
+	Log   *slog.Logger
+	Now   func() time.Time
 	// PublicURL is the absolute base of the links in feeds and mails
 	// ("http://127.0.0.1:8080"). A path in it ("https://www.example.org/liaison/")
 	// is where a reverse proxy puts the display: pages are served under it
 	// and every link carries it.
 	PublicURL string
-	Templates fs.FS  // page templates (*.html) and style.css
+	Templates fs.FS // page templates (*.html) and style.css
 	IMAP      IMAPState
 	// IMAPDetail, if set, is the IMAP poller's state shown on /healthz
 	// (nil or a nil result: no "imap" field).
@@ -54,10 +54,10 @@ type Options struct {
 type Handler struct {
 	opt    Options
 	prefix string // the path of PublicURL without the final slash: "" or "/liaison"
-	pages *template.Template
-	css   []byte
-	mux   *http.ServeMux
-	reg   *prometheus.Registry
+	pages  *template.Template
+	css    []byte
+	mux    *http.ServeMux
+	reg    *prometheus.Registry
 
 	mu      sync.Mutex
 	bodies  []bodyOption
