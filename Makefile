@@ -45,11 +45,13 @@ fuzz:
 # peak RSS; reply stripping MB/s; outbox throughput to a local SMTP server;
 # tickler passes over 100,000 statements; web pages at 100,000 statements; IMAP
 # drain rate from Dovecot (2,000 statements) and the cost of one poll
-# (commands, bytes, wall time) with 1,000 and 100,000 old messages.
+# (commands, bytes, wall time) with 1,000 and 100,000 old messages; DKIM
+# signing time per mail (RSA 2048 and Ed25519).
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/liaisond ./web
 	$(GO) test -run '^$$' -bench 'StripReply' -benchmem ./ingest
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./notify
+	$(GO) test -run '^$$' -bench 'Outbox|Tickler' -benchtime 1x -timeout 30m ./notify
+	$(GO) test -run '^$$' -bench 'DKIM' ./notify
 
 check:
 	$(GO) run ./cmd/liaisond check $(if $(CONFIG),-config $(CONFIG))
