@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -612,5 +614,49 @@ func copyPath(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestExampleConfigDocumentsEveryKey: every key the configuration has is
+// in example/liaisond.toml (with its comment), and nothing else is.
+func TestExampleConfigDocumentsEveryKey(t *testing.T) {
+	written := keyLines(readFile(t, "../../example/liaisond.toml"))
+	for k := range knownKeys(reflect.TypeOf(Config{}), "") {
+		if _, ok := written[k]; !ok {
+			t.Errorf("example/liaisond.toml lacks %s", k)
+		}
+	}
+}
+
+// TestREADMEMatchesHelp: the README's list of commands is the help's, line
+// for line, and the README names no file the repository lacks.
+func TestREADMEMatchesHelp(t *testing.T) {
+	readme := readFile(t, "../../README.md")
+	i := strings.Index(readme, "## Commands\n")
+	if i < 0 {
+		t.Fatal("README has no Commands section")
+	}
+	block := readme[i:]
+	a := strings.Index(block, "```\n")
+	b := strings.Index(block[a+4:], "```")
+	inREADME := strings.TrimSpace(block[a+4 : a+4+b])
+	u := usage[strings.Index(usage, "Usage:\n")+len("Usage:\n"):]
+	u = u[:strings.Index(u, "\n\n")]
+	var lines []string
+	for _, l := range strings.Split(u, "\n") {
+		lines = append(lines, strings.TrimPrefix(l, "  "))
+	}
+	if inHelp := strings.Join(lines, "\n"); inREADME != inHelp {
+		t.Errorf("README commands:\n%s\n\nhelp:\n%s", inREADME, inHelp)
+	}
+	for _, gone := range []string{"DESIGN.md", "soon, a public web page", "web (health check)", "sqlite_fts5"} {
+		if strings.Contains(readme, gone) {
+			t.Errorf("README still says %q", gone)
+		}
+	}
+	for _, m := range regexp.MustCompile("`((?:deploy|example|testdata|templates)/[^`\\s]+)`").FindAllStringSubmatch(readme, -1) {
+		if _, err := os.Stat(filepath.Join("../..", strings.TrimSuffix(m[1], "/"))); err != nil {
+			t.Errorf("README names %s, which does not exist", m[1])
+		}
 	}
 }
