@@ -26,6 +26,8 @@ import (
 
 	"github.com/emersion/go-msgauth/dkim"
 	"github.com/emersion/go-smtp"
+
+	"liaisond/internal/dovecottest"
 )
 
 // TestPlainGoBuild: `go build` with no flags and no tags gives a binary that
@@ -658,5 +660,44 @@ func TestREADMEMatchesHelp(t *testing.T) {
 		if _, err := os.Stat(filepath.Join("../..", strings.TrimSuffix(m[1], "/"))); err != nil {
 			t.Errorf("README names %s, which does not exist", m[1])
 		}
+	}
+}
+
+// TestCheckProbeIMAP: -probe logs in to a real IMAP server (Dovecot) and
+// reports a wrong password as a problem of imap.addr.
+func TestCheckProbeIMAP(t *testing.T) {
+	dc := dovecottest.Start(t)
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.toml", "domain = \"liaison.example\"\ndata_dir = \"data\"\n"+imapConfig(t, dc, ""))
+	out, errOut, code := runCLI(t, "", "check", "-probe", "-config", good)
+	if code != 0 || !strings.Contains(out, "probe imap.addr: "+dc.Addr+" answers (tls none, logged in as "+dc.User+")") {
+		t.Errorf("probe of Dovecot: exit %d\n%s%s", code, out, errOut)
+	}
+	writeFile(t, dir, "wrong.pass", "not-the-password\n")
+	bad := writeFile(t, dir, "bad.toml", "domain = \"liaison.example\"\ndata_dir = \"data\"\n"+
+		fmt.Sprintf("[imap]\naddr = %q\ntls = \"none\"\nusername = %q\npassword_file = \"wrong.pass\"\n", dc.Addr, dc.User))
+	out, errOut, code = runCLI(t, "", "check", "-probe", "-config", bad)
+	if code != exitConfigErr || !strings.Contains(out, "bad.toml:4: imap.addr: login as "+dc.User) {
+		t.Errorf("probe with a wrong password: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestMakeCleanKeepsData: `make clean` removes the binary, never the data
+// directory (the database and the token secret).
+func TestMakeCleanKeepsData(t *testing.T) {
+	makeBin := findTool(t, "make", "apt-get install make")
+	dir := t.TempDir()
+	writeFile(t, dir, "Makefile", readFile(t, "../../Makefile"))
+	writeFile(t, dir, "liaisond", "binary")
+	os.MkdirAll(filepath.Join(dir, "liaisond-data"), 0o700)
+	writeFile(t, filepath.Join(dir, "liaisond-data"), "secret", "1:00")
+	if out, err := exec.Command(makeBin, "-C", dir, "clean").CombinedOutput(); err != nil {
+		t.Fatalf("make clean: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "liaisond")); err == nil {
+		t.Error("make clean left the binary")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "liaisond-data", "secret")); err != nil {
+		t.Errorf("make clean removed the data: %v", err)
 	}
 }
