@@ -210,7 +210,8 @@ func openStoreOnly(ctx context.Context, cfg *Config) (*store.Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, exitf(exitConfigErr, "no database at %s: start `liaisond serve` or run `liaisond ingest` first (or pass the right -config)", path)
 	}
-	s, err := store.Open(ctx, path)
+	// An upgraded binary migrates here if serve has not yet: say so on stderr.
+	s, err := store.OpenLogged(ctx, path, newLogger(cfg, os.Stderr).With("component", "store"))
 	if err != nil {
 		return nil, exitf(exitTempFail, "%v", err)
 	}
