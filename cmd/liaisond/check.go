@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -80,7 +79,6 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if len(problems) > 0 {
-		sort.SliceStable(problems, func(i, j int) bool { return problemLess(problems[i], problems[j]) })
 		for _, p := range problems {
 			fmt.Fprintln(stdout, "problem:", p)
 		}
@@ -88,27 +86,6 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "configuration %s: ok\n", cfg.file())
 	return nil
-}
-
-// problemLess orders problems by file, then line.
-func problemLess(a, b string) bool {
-	fa, la := splitLoc(a)
-	fb, lb := splitLoc(b)
-	if fa != fb {
-		return false // keep the order of files as found
-	}
-	return la < lb
-}
-
-func splitLoc(p string) (string, int) {
-	loc, _, _ := strings.Cut(p, ": ")
-	file, line, ok := strings.Cut(loc, ":")
-	if !ok {
-		return loc, 0
-	}
-	var n int
-	fmt.Sscanf(line, "%d", &n)
-	return file, n
 }
 
 type probeResult struct {

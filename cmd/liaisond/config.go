@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -171,8 +172,14 @@ func loadConfig(path string) (*Config, error) {
 		c.Outbound.From = "Liaison Statement Manager <" + c.Addresses.Statements + "@" + c.Domain + ">"
 	}
 	if err := c.validate(); err != nil {
-		errs = append(errs, err)
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = append(errs, joined.Unwrap()...)
+		} else {
+			errs = append(errs, err)
+		}
 	}
+	// In the order of the file, as a reader fixes them.
+	sort.SliceStable(errs, func(i, j int) bool { return lineOf(errs[i]) < lineOf(errs[j]) })
 	return c, errors.Join(errs...)
 }
 
