@@ -54,6 +54,9 @@ func (c *Config) decodeEach(text string) (errs []error, ok bool) {
 			if _, isTable := doc[name].(map[string]any); isTable && known[name] {
 				continue
 			}
+			if len(k) > 1 && !known[k[0]] {
+				continue // in an unknown table: the table's own line says it
+			}
 			msg := "unknown key; example/liaisond.toml lists the keys there are"
 			if near := nearestKey(name, known); near != "" {
 				msg = fmt.Sprintf("unknown key; did you mean %s?", near)
