@@ -36,7 +36,9 @@ import (
 func TestPlainGoBuild(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "liaisond")
 	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "GOFLAGS=") // no -tags, whatever the caller's environment says
+	// No -tags, whatever the caller's environment says; -buildvcs=auto is
+	// Go's default (a go env file may have turned it off) and records the revision.
+	build.Env = append(os.Environ(), "GOFLAGS=-buildvcs=auto")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
