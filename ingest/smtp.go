@@ -61,6 +61,10 @@ func ServeSMTP(ctx context.Context, s *smtp.Server, ln net.Listener) error {
 		if err := s.Shutdown(sctx); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 			s.Close()
 		}
+		// Shutdown closes only the listeners Serve has registered: stopped
+		// right after starting, Serve may not have yet, and would accept
+		// forever. Closing ln ourselves ends it either way.
+		ln.Close()
 		<-errc
 		return nil
 	}
