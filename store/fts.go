@@ -12,7 +12,7 @@ import (
 // when this build has no FTS5: SQLite cannot DROP a virtual table whose
 // module is missing, so its schema row is removed through writable_schema;
 // its shadow tables, plain tables without the module, are dropped normally
-// first so their pages are freed. Migration 0006 then builds the FTS4 index from the statements.
+// first so their pages are freed. Migration 0008 then builds the FTS4 index from the statements.
 // It reports the tables it removed.
 func dropOrphanFTS5(ctx context.Context, db *sql.DB) ([]string, error) {
 	var used int
@@ -20,7 +20,7 @@ func dropOrphanFTS5(ctx context.Context, db *sql.DB) ([]string, error) {
 		return nil, classify(err)
 	}
 	if used == 1 {
-		return nil, nil // migration 0006 drops them like any table
+		return nil, nil // migration 0008 drops them like any table
 	}
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE % USING fts5%'`)
 	if err != nil {

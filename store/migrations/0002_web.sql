@@ -5,7 +5,7 @@
 -- name and id; submitter, assignee and contacts), small and refreshed whenever
 -- an addressee or contact changes. A search word may match either table.
 -- FTS4, not FTS5: go-sqlite3 compiles FTS4 in by default and FTS5 only with a
--- build tag, so `go install` gives a binary that can search (0006 converts
+-- build tag, so `go install` gives a binary that can search (0008 converts
 -- databases an FTS5 build made). The tables keep their own copy of the text.
 -- Triggers keep both in step with every change, whoever makes it.
 CREATE VIRTUAL TABLE statements_fts USING fts4(

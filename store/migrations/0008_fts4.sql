@@ -1,6 +1,6 @@
 -- Full-text search moves to FTS4 (compiled into every go-sqlite3 build; FTS5
 -- needs a build tag). A database made by an FTS5 build had its FTS5 tables
--- removed before this runs (store.dropFTS5); here both tables are made anew
+-- removed before this runs (store.dropOrphanFTS5); here both tables are made anew
 -- and filled from the statements. Triggers refer to the tables by name and
 -- keep working. On a database 0002 already made with FTS4 this rebuilds the
 -- same index.
