@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,12 @@ type SMTPConfig struct {
 	MaxMessageBytes int64         // larger messages get 552 (RFC 1870)
 	MaxRecipients   int           // per transaction
 	Timeout         time.Duration // per command read/write
+	// DataTimeout bounds a whole transaction, from MAIL to the end of DATA:
+	// a client dripping its message a byte at a time is cut off (421).
+	// 0: no bound beyond Timeout.
+	DataTimeout time.Duration
+	// TLSConfig, if set, makes the listener offer STARTTLS (RFC 3207).
+	TLSConfig *tls.Config
 }
 
 // NewSMTPServer returns a go-smtp server that hands every message to p.
@@ -27,8 +34,9 @@ type SMTPConfig struct {
 // 550 for addresses that are not ours.
 func NewSMTPServer(p *Processor, cfg SMTPConfig, log *slog.Logger) *smtp.Server {
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &smtpSession{p: p, log: log, remote: c.Conn().RemoteAddr().String()}, nil
+		return &smtpSession{p: p, log: log, remote: c.Conn().RemoteAddr().String(), conn: c.Conn(), dataTimeout: cfg.DataTimeout}, nil
 	}))
+	s.TLSConfig = cfg.TLSConfig
 	s.Domain = cfg.Hostname
 	s.MaxMessageBytes = cfg.MaxMessageBytes
 	s.MaxRecipients = cfg.MaxRecipients
@@ -53,6 +61,10 @@ func ServeSMTP(ctx context.Context, s *smtp.Server, ln net.Listener) error {
 		if err := s.Shutdown(sctx); err != nil && !errors.Is(err, smtp.ErrServerClosed) {
 			s.Close()
 		}
+		// Shutdown closes only the listeners Serve has registered: stopped
+		// right after starting, Serve may not have yet, and would accept
+		// forever. Closing ln ourselves ends it either way.
+		ln.Close()
 		<-errc
 		return nil
 	}
@@ -65,14 +77,19 @@ type smtpSession struct {
 	remote string
 	from   string
 	rcpt   []string
+
+	conn        net.Conn      // nil for LMTP: the local MTA is trusted to finish
+	dataTimeout time.Duration // whole-transaction bound (SMTPConfig.DataTimeout)
+	started     time.Time     // MAIL of the transaction in hand
 }
 
-func (s *smtpSession) Reset() { s.from, s.rcpt = "", nil }
+func (s *smtpSession) Reset() { s.from, s.rcpt, s.started = "", nil, time.Time{} }
 
 func (s *smtpSession) Logout() error { return nil }
 
 func (s *smtpSession) Mail(from string, opts *smtp.MailOptions) error {
 	s.from = from
+	s.started = time.Now()
 	return nil
 }
 
@@ -86,7 +103,7 @@ func (s *smtpSession) Rcpt(to string, opts *smtp.RcptOptions) error {
 }
 
 func (s *smtpSession) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
+	raw, err := s.readData(r)
 	if err != nil {
 		// go-smtp's reader returns ErrDataTooLarge (552) past MaxMessageBytes.
 		var se *smtp.SMTPError

@@ -51,6 +51,7 @@ type Composer struct {
 	Templates *templates.Set
 	Directory func() *directory.Directory // the current directory (reloaded on SIGHUP)
 	Now       func() time.Time
+	DKIM      *DKIMSigner // nil: mail goes out unsigned
 }
 
 // Compose queues the mails caused by ev. Events that cause no mail are fine.
@@ -496,10 +497,17 @@ func (c *Composer) queue(tx *store.Tx, statementID, eventID int64, m outgoing) e
 	if err := w.Close(); err != nil {
 		return err
 	}
+	raw := buf.Bytes()
+	if c.DKIM != nil {
+		// Signed before it is stored: what the outbox holds is what is sent.
+		if raw, err = c.DKIM.Sign(raw); err != nil {
+			return fmt.Errorf("render %s: %w", m.kind, err)
+		}
+	}
 	row := &store.OutboxMail{
 		StatementID: statementID, EventID: eventID, Kind: m.kind,
 		EnvelopeFrom: c.Config.From.Address, Rcpt: m.rcpt, From: strings.ToLower(c.Config.From.Address),
-		To: bareAddrs(m.to), Cc: bareAddrs(m.cc), Subject: m.subject, MessageID: msgID, Raw: buf.Bytes(), CreatedAt: now,
+		To: bareAddrs(m.to), Cc: bareAddrs(m.cc), Subject: m.subject, MessageID: msgID, Raw: raw, CreatedAt: now,
 	}
 	return tx.InsertOutbox(row)
 }

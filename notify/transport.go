@@ -200,3 +200,26 @@ func classifySMTP(err error) error {
 	}
 	return &DeliveryError{Temporary: true, Err: err}
 }
+
+// RemoveStale removes the temporary files (.tmp-*) that a crash between
+// create and rename left in Dir, those last written before cutoff (a file
+// newer than that may be another process's write in progress). It returns
+// how many it removed.
+func (f *FileTransport) RemoveStale(cutoff time.Time) (int, error) {
+	names, err := filepath.Glob(filepath.Join(f.Dir, ".tmp-*"))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, p := range names {
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.Mode().IsRegular() || fi.ModTime().After(cutoff) {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

@@ -67,10 +67,10 @@ func TestFTSFollowsChanges(t *testing.T) {
 
 func TestFTSTerms(t *testing.T) {
 	for in, want := range map[string]string{
-		"otn control":         `"otn" "control"*`,
-		`"a" OR b NEAR(c)`:    `"a" "OR" "b" "NEAR" "c"*`,
+		"otn control":         `"otn" "control*"`,
+		`"a" OR b NEAR(c)`:    `"a" "OR" "b" "NEAR" "c*"`,
 		"---":                 "",
-		"alice@ccamp.example": `"alice" "ccamp" "example"*`,
+		"alice@ccamp.example": `"alice" "ccamp" "example*"`,
 	} {
 		if got := strings.Join(ftsTerms(in), " "); got != want {
 			t.Errorf("ftsTerms(%q) = %q, want %q", in, got, want)

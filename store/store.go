@@ -10,7 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
+	"os"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -41,6 +44,17 @@ type Store struct {
 // Open opens (creating if needed) the database at path and applies the
 // pending migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenLogged(ctx, path, slog.New(slog.DiscardHandler))
+}
+
+// OpenLogged is Open that logs each migration it applies (an upgrade says
+// what it changes) through log.
+func OpenLogged(ctx context.Context, path string, log *slog.Logger) (*Store, error) {
+	// The database holds every message and address: only its owner reads it.
+	// SQLite gives the -wal and -shm files the database file's mode.
+	if err := ensureMode0600(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	// synchronous=FULL: a message is on disk before we answer 250 (DESIGN 5.1).
 	// txlock=immediate: read-then-write transactions take the write lock up front,
 	// so they wait on busy_timeout instead of failing with "database is locked".
@@ -63,11 +77,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(4)
 	s := &Store{w: w, r: r}
-	if err := checkFTS5(ctx, w); err != nil {
-		s.Close()
-		return nil, err
-	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, log); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
@@ -79,12 +89,18 @@ func (s *Store) Close() error {
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context, log *slog.Logger) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
+	return s.migrateTo(ctx, log, names)
+}
+
+// migrateTo applies the migrations in names that the database lacks, in
+// order; the schema version (PRAGMA user_version) counts those applied.
+func (s *Store) migrateTo(ctx context.Context, log *slog.Logger, names []string) error {
 	var version int
 	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", classify(err))
@@ -92,7 +108,17 @@ func (s *Store) migrate(ctx context.Context) error {
 	if version > len(names) {
 		return fmt.Errorf("schema version %d is newer than this liaisond knows (%d): use a newer binary", version, len(names))
 	}
+	if version < len(names) {
+		dropped, err := dropOrphanFTS5(ctx, s.w)
+		if err != nil {
+			return err
+		}
+		if len(dropped) > 0 {
+			log.Info("database upgrade: removed the FTS5 search tables of an earlier build; the search index is rebuilt with FTS4", "tables", dropped)
+		}
+	}
 	for i := version; i < len(names); i++ {
+		log.Info("database upgrade: applying migration", "migration", path.Base(names[i]), "from_version", i, "to_version", i+1, "does", migrationSummary(names[i]))
 		sqlText, err := migrations.ReadFile(names[i])
 		if err != nil {
 			return err
@@ -111,6 +137,38 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("migration %s: %w", names[i], classify(err))
+		}
+	}
+	return nil
+}
+
+// migrationSummary is the first comment line of a migration: what it does.
+func migrationSummary(name string) string {
+	text, err := migrations.ReadFile(name)
+	if err != nil {
+		return ""
+	}
+	first, _, _ := strings.Cut(string(text), "\n")
+	return strings.TrimSpace(strings.TrimPrefix(first, "--"))
+}
+
+// ensureMode0600 creates the database file with mode 0600 if it does not
+// exist, and takes group and other access away from one that does.
+func ensureMode0600(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

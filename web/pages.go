@@ -76,7 +76,7 @@ func (h *Handler) today() time.Time {
 
 func (h *Handler) item(st *store.Statement) item {
 	it := item{Statement: st, Received: st.ReceivedAt.UTC().Format("2006-01-02"), Deadline: st.Deadline,
-		URL: fmt.Sprintf("/ls/%d", st.ID), Purpose: purposeText[st.Purpose], StateText: stateText[st.State]}
+		URL: h.path(fmt.Sprintf("/ls/%d", st.ID)), Purpose: purposeText[st.Purpose], StateText: stateText[st.State]}
 	if it.Purpose == "" {
 		it.Purpose = st.Purpose
 	}
@@ -166,7 +166,7 @@ func (h *Handler) current(w http.ResponseWriter, r *http.Request) {
 	}
 	h.list(w, r, listView{Page: page{Title: "Current liaison statements", Nav: "current"}, Heading: "Current liaison statements",
 		Intro:  "Statements received from and sent to other standards bodies that are still open, newest first. Closed ones are in the archive.",
-		Action: "/", ShowStates: true, Empty: "No current statement matches."}, f, q, pageNo)
+		Action: h.path("/"), ShowStates: true, Empty: "No current statement matches."}, f, q, pageNo)
 }
 
 func (h *Handler) outstanding(w http.ResponseWriter, r *http.Request) {
@@ -180,7 +180,7 @@ func (h *Handler) outstanding(w http.ResponseWriter, r *http.Request) {
 	}
 	h.list(w, r, listView{Page: page{Title: "Outstanding liaison statements", Nav: "outstanding"}, Heading: "Outstanding: action or comment requested",
 		Intro:  "Open statements that ask for action or comment, soonest deadline first. Overdue ones are marked.",
-		Action: "/outstanding", Empty: "Nothing is outstanding."}, f, q, pageNo)
+		Action: h.path("/outstanding"), Empty: "Nothing is outstanding."}, f, q, pageNo)
 }
 
 func (h *Handler) archive(w http.ResponseWriter, r *http.Request) {
@@ -188,7 +188,7 @@ func (h *Handler) archive(w http.ResponseWriter, r *http.Request) {
 	q.States = []string{store.StateClosed}
 	h.list(w, r, listView{Page: page{Title: "Archive of liaison statements", Nav: "archive", Archive: true}, Heading: "Archive: closed statements",
 		Intro:  "These statements are closed: no action is pending on them. Current statements are on the front page.",
-		Action: "/archive", Empty: "No closed statement matches."}, f, q, pageNo)
+		Action: h.path("/archive"), Empty: "No closed statement matches."}, f, q, pageNo)
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, v listView, f form, q store.Query, pageNo int) {
@@ -387,10 +387,10 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		v.Related = append(v.Related, related{Ref: fmt.Sprintf("LS-%d", rel.Ref), Relation: relationText(rel.Relation),
-			Title: t[0], URL: fmt.Sprintf("/ls/%d", rel.Ref), State: stateText[t[1]]})
+			Title: t[0], URL: h.path(fmt.Sprintf("/ls/%d", rel.Ref)), State: stateText[t[1]]})
 	}
 	for _, a := range st.Attachments {
-		v.Atts = append(v.Atts, att{Name: safeFilename(a.Name, a.Pos), URL: attachmentURL(st.ID, a.Pos, a.Name), Type: a.ContentType, Size: humanSize(a.Size)})
+		v.Atts = append(v.Atts, att{Name: safeFilename(a.Name, a.Pos), URL: h.path(attachmentURL(st.ID, a.Pos, a.Name)), Type: a.ContentType, Size: humanSize(a.Size)})
 	}
 	for _, ev := range st.Events {
 		e := event{At: ev.At.UTC().Format("2006-01-02 15:04 UTC"), Type: ev.Type, By: ev.By, Text: ev.Text}
@@ -439,6 +439,8 @@ func humanSize(n int64) string {
 func (h *Handler) funcs() template.FuncMap {
 	return template.FuncMap{
 		"join": strings.Join,
+		// u is a site path as a link: under public_url's path.
+		"u":    h.path,
 		"list": func(s ...string) []string { return s },
 	}
 }

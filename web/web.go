@@ -34,11 +34,15 @@ type IMAPState func() (configured, connected bool)
 
 // Options configure a Handler.
 type Options struct {
-	Store     *store.Store
-	Log       *slog.Logger
-	Now       func() time.Time
-	PublicURL string // absolute base of the links in feeds ("http://127.0.0.1:8080")
-	Templates fs.FS  // page templates (*.html) and style.css
+	Store *store.Store
+	Log   *slog.Logger
+	Now   func() time.Time
+	// PublicURL is the absolute base of the links in feeds and mails
+	// ("http://127.0.0.1:8080"). A path in it ("https://www.example.org/liaison/")
+	// is where a reverse proxy puts the display: pages are served under it
+	// and every link carries it.
+	PublicURL string
+	Templates fs.FS // page templates (*.html) and style.css
 	IMAP      IMAPState
 	// IMAPDetail, if set, is the IMAP poller's state shown on /healthz
 	// (nil or a nil result: no "imap" field).
@@ -48,11 +52,12 @@ type Options struct {
 
 // Handler serves the public display.
 type Handler struct {
-	opt   Options
-	pages *template.Template
-	css   []byte
-	mux   *http.ServeMux
-	reg   *prometheus.Registry
+	opt    Options
+	prefix string // the path of PublicURL without the final slash: "" or "/liaison"
+	pages  *template.Template
+	css    []byte
+	mux    *http.ServeMux
+	reg    *prometheus.Registry
 
 	mu      sync.Mutex
 	bodies  []bodyOption
@@ -92,6 +97,9 @@ func New(opt Options) (*Handler, error) {
 		return nil, fmt.Errorf("web: public_url %q is not an absolute URL", opt.PublicURL)
 	}
 	h := &Handler{opt: opt, mux: http.NewServeMux()}
+	if u, _ := url.Parse(opt.PublicURL); u != nil {
+		h.prefix = strings.TrimRight(u.EscapedPath(), "/")
+	}
 	pages, err := template.New("pages").Funcs(h.funcs()).ParseFS(opt.Templates, "*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web templates: %w", err)
@@ -146,14 +154,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.opt.Log.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
 	}()
-	if notText(r.URL.Path) {
+	routed := h.stripPrefix(r)
+	if notText(routed.URL.Path) {
 		// An attachment is the sender's file, served byte for byte; the
 		// metrics may be compressed and carry no mail text.
-		h.mux.ServeHTTP(sw, r)
+		h.mux.ServeHTTP(sw, routed)
 		return
 	}
 	scrub := &scrubWriter{ResponseWriter: sw, status: http.StatusOK}
-	h.mux.ServeHTTP(scrub, r)
+	h.mux.ServeHTTP(scrub, routed)
 	scrub.finish()
 }
 
@@ -187,6 +196,32 @@ func (s *scrubWriter) finish() {
 	s.ResponseWriter.WriteHeader(s.status)
 	s.ResponseWriter.Write(body)
 }
+
+// stripPrefix routes /liaison/ls/4 as /ls/4 when public_url has the path
+// /liaison. A request without the prefix (a proxy that strips it, a local
+// /metrics scrape) is served as it is.
+func (h *Handler) stripPrefix(r *http.Request) *http.Request {
+	if h.prefix == "" {
+		return r
+	}
+	p := r.URL.Path
+	if p != h.prefix && !strings.HasPrefix(p, h.prefix+"/") {
+		return r
+	}
+	r2 := new(http.Request)
+	*r2 = *r
+	u := *r.URL
+	u.Path = strings.TrimPrefix(p, h.prefix)
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	u.RawPath = ""
+	r2.URL = &u
+	return r2
+}
+
+// path is the link to p ("/ls/4") as a reader's browser must ask for it.
+func (h *Handler) path(p string) string { return h.prefix + p }
 
 type statusWriter struct {
 	http.ResponseWriter

@@ -40,14 +40,13 @@ type app struct {
 
 // commonFlags parses -config (and the command's own flags) and loads the config.
 func parseFlags(name string, args []string, stderr io.Writer, setup func(fs *flag.FlagSet)) (*Config, *flag.FlagSet, error) {
-	fs := flag.NewFlagSet("liaisond "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(name, stderr)
 	configPath := fs.String("config", "", "configuration file (TOML); none: the built-in default")
 	if setup != nil {
 		setup(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, &exitError{code: exitUsage, err: err}
+	if err := parseArgs(fs, args); err != nil {
+		return nil, nil, err
 	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
@@ -62,6 +61,17 @@ func indentErr(err error) error {
 		lines[i] = "  " + lines[i]
 	}
 	return errors.New(strings.Join(lines, "\n"))
+}
+
+// announce tells the operator what serve does (where it listens, that it is
+// ready): a plain line on w, or a JSON log line when log_format = "json", so
+// that every line a JSON deployment writes is JSON.
+func announce(cfg *Config, w io.Writer, msg string, args ...any) {
+	if cfg.LogFormat == "json" {
+		slog.New(slog.NewJSONHandler(w, nil)).Info(msg, args...)
+		return
+	}
+	fmt.Fprintf(w, "liaisond: %s\n", msg)
 }
 
 func newLogger(cfg *Config, w io.Writer) *slog.Logger {
@@ -100,7 +110,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	if a.keys, err = token.LoadOrCreate(dataDir); err != nil {
 		return nil, exitf(exitConfigErr, "%v", err)
 	}
-	if a.store, err = store.Open(ctx, filepath.Join(dataDir, "liaisond.db")); err != nil {
+	if a.store, err = store.OpenLogged(ctx, filepath.Join(dataDir, "liaisond.db"), log.With("component", "store")); err != nil {
 		code := exitTempFail
 		if !errors.Is(err, store.ErrTemporary) {
 			code = exitConfigErr
@@ -117,6 +127,14 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 			AnswerRatePerHour: cfg.Trust.ReplyRatePerHour,
 		},
 		Keys: a.keys, Templates: a.templates, Directory: a.dir.Load, Now: a.clock,
+	}
+	if cfg.Outbound.DKIMKeyFile != "" {
+		key, err := notify.LoadDKIMKey(cfg.resolve(cfg.Outbound.DKIMKeyFile))
+		if err != nil {
+			a.store.Close()
+			return nil, exitf(exitConfigErr, "outbound.dkim_key_file: %v", err)
+		}
+		a.composer.DKIM = &notify.DKIMSigner{Domain: cfg.Domain, Selector: cfg.Outbound.DKIMSelector, Key: key}
 	}
 	relays, _ := ingest.ParsePrefixes(cfg.Trust.Relays) // checked by validate
 	authservID := cfg.Trust.AuthservID
@@ -161,7 +179,15 @@ func (a *app) wakeSender() {
 func (a *app) transport() (notify.Transport, error) {
 	o := a.cfg.Outbound
 	if o.Smarthost == "" {
-		return &notify.FileTransport{Dir: filepath.Join(a.cfg.resolve(a.cfg.DataDir), "sent")}, nil
+		ft := &notify.FileTransport{Dir: filepath.Join(a.cfg.resolve(a.cfg.DataDir), "sent")}
+		// A crash between writing and renaming a mail leaves a .tmp-* file;
+		// the mail itself is still queued and is written again.
+		if n, err := ft.RemoveStale(a.now().Add(-time.Minute)); err != nil {
+			a.log.Warn("could not remove unfinished mail files", "dir", ft.Dir, "err", err)
+		} else if n > 0 {
+			a.log.Info("removed unfinished mail files a crash left", "dir", ft.Dir, "count", n)
+		}
+		return ft, nil
 	}
 	t := &notify.SMTPTransport{Addr: o.Smarthost, TLS: o.TLS, Username: o.Username, HeloName: a.cfg.Domain}
 	if o.PasswordFile != "" {
@@ -184,7 +210,8 @@ func openStoreOnly(ctx context.Context, cfg *Config) (*store.Store, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, exitf(exitConfigErr, "no database at %s: start `liaisond serve` or run `liaisond ingest` first (or pass the right -config)", path)
 	}
-	s, err := store.Open(ctx, path)
+	// An upgraded binary migrates here if serve has not yet: say so on stderr.
+	s, err := store.OpenLogged(ctx, path, newLogger(cfg, os.Stderr).With("component", "store"))
 	if err != nil {
 		return nil, exitf(exitTempFail, "%v", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,7 +15,6 @@ import (
 
 	"liaisond/ingest"
 	"liaisond/store"
-	"liaisond/templates"
 )
 
 // cmdIngest processes messages handed over by an MTA pipe or by hand.
@@ -29,7 +27,7 @@ func cmdIngest(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	cfg, fs, err := parseFlags("ingest", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&sender, "f", "", "envelope sender, as an MTA passes it (e.g. ${sender})")
 		fs.StringVar(&rcpt, "r", "", "envelope recipient, as an MTA passes it (e.g. ${recipient})")
-		fs.BoolVar(&noSend, "no-send", false, "only queue the mails it causes; `liaisond serve` sends them")
+		fs.BoolVar(&noSend, "no-send", false, "only queue the mails it causes; liaisond serve sends them later")
 	})
 	if err != nil {
 		return err
@@ -320,57 +318,6 @@ func cmdOutbox(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", m.ID, ref, m.Kind, m.State, m.Attempts, m.Rcpt, clip(m.Subject, 60))
 	}
 	tw.Flush()
-	return nil
-}
-
-// cmdCheck reports every problem of the configuration, the directory, the
-// templates and the data directory, each with its file and key.
-func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("liaisond check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "configuration file (TOML)")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: exitUsage, err: err}
-	}
-	var problems []string
-	add := func(err error) {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			if strings.TrimSpace(line) != "" {
-				problems = append(problems, line)
-			}
-		}
-	}
-	cfg, err := loadConfig(*configPath)
-	if err != nil {
-		add(err)
-	}
-	if cfg != nil {
-		if dir, err := loadDirectory(cfg); err != nil {
-			add(err)
-		} else {
-			fmt.Fprintf(stdout, "directory: %d bodies, secretariat %s\n", len(dir.Bodies), dir.Secretariat.Addr)
-		}
-		if _, err := templates.Load(cfg.resolve(cfg.Templates)); err != nil {
-			add(fmt.Errorf("%s: templates: %w", cfg.file(), err))
-		}
-		dataDir := cfg.resolve(cfg.DataDir)
-		if err := os.MkdirAll(dataDir, 0o750); err != nil {
-			add(&ConfigError{File: cfg.file(), Key: "data_dir", Msg: err.Error()})
-		} else if f, err := os.CreateTemp(dataDir, ".check-*"); err != nil {
-			add(&ConfigError{File: cfg.file(), Key: "data_dir", Msg: fmt.Sprintf("%s is not writable: %v", dataDir, err)})
-		} else {
-			f.Close()
-			os.Remove(f.Name())
-			fmt.Fprintf(stdout, "data directory: %s (writable)\n", filepath.Clean(dataDir))
-		}
-	}
-	if len(problems) > 0 {
-		for _, p := range problems {
-			fmt.Fprintln(stdout, "problem:", strings.TrimSpace(p))
-		}
-		return exitf(exitConfigErr, "%d problem(s) found", len(problems))
-	}
-	fmt.Fprintf(stdout, "configuration %s: ok\n", cfg.file())
 	return nil
 }
 

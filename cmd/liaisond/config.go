@@ -3,15 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
-
-	"github.com/BurntSushi/toml"
 
 	"liaisond/ingest"
 )
@@ -39,6 +37,10 @@ type Config struct {
 		MaxMessageBytes int64    `toml:"max_message_bytes"`
 		MaxRecipients   int      `toml:"max_recipients"`
 		Timeout         Duration `toml:"timeout"`
+		TLSCertFile     string   `toml:"tls_cert_file"`   // with tls_key_file: STARTTLS is offered
+		TLSKeyFile      string   `toml:"tls_key_file"`    // (both re-read on SIGHUP)
+		MaxConnections  int      `toml:"max_connections"` // concurrent SMTP/LMTP connections
+		DataTimeout     Duration `toml:"data_timeout"`    // a whole transaction, MAIL to the end of DATA
 	} `toml:"smtp"`
 
 	HTTP struct {
@@ -55,6 +57,8 @@ type Config struct {
 		RetryMax     Duration `toml:"retry_max"`
 		GiveUpAfter  Duration `toml:"give_up_after"`
 		ReplyMargin  Duration `toml:"reply_margin"`
+		DKIMSelector string   `toml:"dkim_selector"` // with dkim_key_file: every mail is
+		DKIMKeyFile  string   `toml:"dkim_key_file"` // DKIM-signed for domain (RFC 6376)
 	} `toml:"outbound"`
 
 	Trust struct {
@@ -79,6 +83,8 @@ type Config struct {
 	// path is the file the config came from ("" for the embedded default);
 	// relative paths in it are relative to its directory.
 	path string
+	// lines: the line each key is written on, for problems (config_load.go).
+	lines map[string]int
 }
 
 // Duration is a time.Duration written as "90s", "5m", "120h" in TOML.
@@ -108,6 +114,8 @@ func defaultConfig() *Config {
 	c.SMTP.MaxMessageBytes = 25 << 20
 	c.SMTP.MaxRecipients = 50
 	c.SMTP.Timeout = Duration{5 * time.Minute}
+	c.SMTP.MaxConnections = 100
+	c.SMTP.DataTimeout = Duration{10 * time.Minute}
 	c.HTTP.Listen = "127.0.0.1:8080"
 	c.Outbound.TLS = "starttls"
 	c.Outbound.RetryMin = Duration{time.Minute}
@@ -156,25 +164,22 @@ func loadConfig(path string) (*Config, error) {
 	if err != nil {
 		return nil, &ConfigError{File: path, Msg: fmt.Sprintf("cannot read the configuration: %v", errors.Unwrap(err))}
 	}
-	md, err := toml.Decode(string(data), c)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, &ConfigError{File: path, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
-		}
-		return nil, &ConfigError{File: path, Msg: err.Error()}
-	}
-	var errs []error
-	for _, k := range md.Undecoded() {
-		msg := "unknown key; see example/liaisond.toml for the keys there are"
-		errs = append(errs, &ConfigError{File: path, Key: k.String(), Msg: msg})
+	errs, ok := c.decodeEach(string(data))
+	if !ok {
+		return nil, errors.Join(errs...)
 	}
 	if c.Outbound.From == "" {
 		c.Outbound.From = "Liaison Statement Manager <" + c.Addresses.Statements + "@" + c.Domain + ">"
 	}
 	if err := c.validate(); err != nil {
-		errs = append(errs, err)
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			errs = append(errs, joined.Unwrap()...)
+		} else {
+			errs = append(errs, err)
+		}
 	}
+	// In the order of the file, as a reader fixes them.
+	sort.SliceStable(errs, func(i, j int) bool { return lineOf(errs[i]) < lineOf(errs[j]) })
 	return c, errors.Join(errs...)
 }
 
@@ -196,9 +201,10 @@ func (c *Config) resolve(p string) string {
 func (c *Config) validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, &ConfigError{File: c.file(), Key: key, Msg: fmt.Sprintf(format, args...)})
+		errs = append(errs, c.problem(key, fmt.Sprintf(format, args...)))
 	}
-	if c.Domain == "" || strings.ContainsAny(c.Domain, "@ /") || !strings.Contains(c.Domain, ".") {
+	domainOK := c.Domain != "" && !strings.ContainsAny(c.Domain, "@ /") && strings.Contains(c.Domain, ".")
+	if !domainOK {
 		bad("domain", "%q is not a mail domain; write e.g. \"liaison.example.org\"", c.Domain)
 	}
 	if c.DataDir == "" {
@@ -216,10 +222,11 @@ func (c *Config) validate() error {
 		bad("addresses.commands", "must differ from addresses.statements")
 	}
 	if c.SMTP.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.SMTP.Listen); err != nil {
-			bad("smtp.listen", "%q is not host:port; write e.g. \"127.0.0.1:2525\", or \"\" to disable", c.SMTP.Listen)
+		if err := checkHostPort(c.SMTP.Listen); err != nil {
+			bad("smtp.listen", "%q is not host:port (%v); write e.g. \"127.0.0.1:2525\", or \"\" to disable", c.SMTP.Listen, err)
 		}
 	}
+	c.validateSMTPTLS(bad)
 	if c.SMTP.MaxMessageBytes < 1024 {
 		bad("smtp.max_message_bytes", "%d is too small; the default is 26214400 (25 MiB)", c.SMTP.MaxMessageBytes)
 	}
@@ -227,15 +234,17 @@ func (c *Config) validate() error {
 		bad("smtp.max_recipients", "must be at least 1")
 	}
 	if c.HTTP.Listen != "" {
-		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
-			bad("http.listen", "%q is not host:port; write e.g. \"127.0.0.1:8080\", or \"\" to disable", c.HTTP.Listen)
+		if err := checkHostPort(c.HTTP.Listen); err != nil {
+			bad("http.listen", "%q is not host:port (%v); write e.g. \"127.0.0.1:8080\", or \"\" to disable", c.HTTP.Listen, err)
 		}
 	}
 	if c.Outbound.Smarthost != "" {
-		if _, _, err := net.SplitHostPort(c.Outbound.Smarthost); err != nil {
-			bad("outbound.smarthost", "%q is not host:port; write e.g. \"smtp.example.org:587\", or \"\" to write mails as files", c.Outbound.Smarthost)
+		if err := checkHostPort(c.Outbound.Smarthost); err != nil {
+			bad("outbound.smarthost", "%q is not host:port (%v); write e.g. \"smtp.example.org:587\", or \"\" to write mails as files", c.Outbound.Smarthost, err)
 		}
 	}
+	c.validateDKIM(bad)
+	c.validatePaths(bad)
 	switch c.Outbound.TLS {
 	case "none", "starttls", "tls":
 	default:
@@ -249,7 +258,9 @@ func (c *Config) validate() error {
 			bad("outbound.password_file", "cannot read %s: %v", c.resolve(c.Outbound.PasswordFile), errors.Unwrap(err))
 		}
 	}
-	if a, err := mail.ParseAddress(c.Outbound.From); err != nil {
+	if !domainOK {
+		// outbound.from defaults to statements@domain: the domain line says it all.
+	} else if a, err := mail.ParseAddress(c.Outbound.From); err != nil {
 		bad("outbound.from", "%q is not an address; write e.g. \"Liaison Statement Manager <statements@%s>\"", c.Outbound.From, c.Domain)
 	} else if !strings.HasSuffix(strings.ToLower(a.Address), "@"+strings.ToLower(c.Domain)) {
 		bad("outbound.from", "%s is not on the domain %s: replies and bounces would not come back to liaisond", a.Address, c.Domain)

@@ -82,8 +82,8 @@ func (c *Config) validateIMAP(bad func(key, format string, args ...any)) {
 	if m.Addr == "" {
 		return
 	}
-	if _, _, err := net.SplitHostPort(m.Addr); err != nil {
-		bad("imap.addr", "%q is not host:port; write e.g. \"imap.example.org:993\", or remove it to disable polling", m.Addr)
+	if err := checkHostPort(m.Addr); err != nil {
+		bad("imap.addr", "%q is not host:port (%v); write e.g. \"imap.example.org:993\", or remove it to disable polling", m.Addr, err)
 	}
 	switch m.TLS {
 	case "tls", "starttls":

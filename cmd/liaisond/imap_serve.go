@@ -42,7 +42,7 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 		if srv.Domain == "" {
 			srv.Domain = cfg.Domain
 		}
-		fmt.Fprintf(stdout, "liaisond: LMTP listening on unix:%s\n", path)
+		announce(cfg, stdout, "LMTP listening on unix:"+path, "socket", path)
 		start("lmtp", func() error {
 			defer os.Remove(path)
 			return ingest.ServeSMTP(ctx, srv, ln)
@@ -54,7 +54,7 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 	}
 	if p != nil {
 		a.imap = p
-		fmt.Fprintf(stdout, "liaisond: IMAP polling %s (tls %s)\n", p.Config.Key(), p.Config.TLS)
+		announce(cfg, stdout, fmt.Sprintf("IMAP polling %s (tls %s)", p.Config.Key(), p.Config.TLS), "mailbox", p.Config.Key())
 		start("imap", func() error { return p.Run(ctx) })
 	}
 	return nil

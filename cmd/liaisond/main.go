@@ -55,14 +55,36 @@ func main() {
 const usage = `liaisond: liaison statements by email (RFC 4053)
 
 Usage:
-  liaisond serve   [-config FILE]                  run the SMTP listener, the mail sender and the web server
-  liaisond ingest  [-config FILE] FILE...          process messages as if received ('-' = stdin); MTA pipe mode
-  liaisond list    [-config FILE] [-json] [-state open|closed|pending|all]
+  liaisond serve   [-config FILE]
+        run the SMTP/LMTP listeners, the IMAP poller, the mail sender, the
+        reminders and the web server; SIGHUP reloads the directory and the
+        STARTTLS certificate
+  liaisond ingest  [-config FILE] [-f SENDER] [-r RECIPIENT] [-no-send] FILE...
+        process messages as if received ('-' = standard input): MTA pipe mode;
+        -f/-r the envelope sender and recipient, -no-send only queues the mail
+        it causes; exit 0 done, 65 rejected, 75 try again later
+  liaisond list    [-config FILE] [-json] [-state open|closed|pending|held|all]
+        the statements, newest first
   liaisond show    [-config FILE] [-json] LS-42|42
-  liaisond outbox  [-config FILE] [-json]          queued and sent mail
-  liaisond check   [-config FILE]                  check the configuration and the directory
-  liaisond tickle  [-config FILE] [-now RFC3339] [-dry-run]   one reminder pass; prints each reminder
-  liaisond status  [-config FILE] [-json]          message counts and the IMAP mailbox state
+        one statement with its history
+  liaisond outbox  [-config FILE] [-json]
+        queued and sent mail
+  liaisond tickle  [-config FILE] [-now RFC3339] [-dry-run] [-no-send]
+        one reminder pass; prints each reminder
+  liaisond status  [-config FILE] [-json]
+        message counts and the IMAP mailbox state
+  liaisond check   [-config FILE] [-probe]
+        every problem of the configuration and the directory at once (exit 78
+        if any); -probe also connects to the smarthost and the IMAP server
+  liaisond backup  [-config FILE] FILE
+        a consistent copy of the database, taken while serving, to FILE and
+        the token secret to FILE.secret
+  liaisond dkim-keygen [-config FILE] [-type rsa|ed25519] [-selector NAME] FILE
+        a new DKIM key in FILE and the DNS TXT record to publish
+  liaisond version
+        the version and the VCS revision
+  liaisond COMMAND -h
+        the help of one command
 
 Without -config, liaisond runs on its built-in default: data in ./liaisond-data,
 SMTP on 127.0.0.1:2525, web on 127.0.0.1:8080, outgoing mail written as .eml
@@ -76,6 +98,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return &exitError{code: exitUsage, err: errors.New("no command given")}
 	}
 	cmd, rest := args[0], args[1:]
+	err := runCommand(ctx, cmd, rest, stdin, stdout, stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}
+
+func runCommand(ctx context.Context, cmd string, rest []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return cmdServe(ctx, rest, stdout, stderr)
@@ -93,6 +123,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdTickle(ctx, rest, stdout, stderr)
 	case "status":
 		return cmdStatus(ctx, rest, stdout, stderr)
+	case "backup":
+		return cmdBackup(ctx, rest, stdout, stderr)
+	case "version":
+		return cmdVersion(rest, stdout, stderr)
+	case "dkim-keygen":
+		return cmdDKIMKeygen(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -18,12 +18,22 @@ import (
 	"liaisond/web"
 )
 
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	cfg, _, err := parseFlags("serve", args, stderr, nil)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	if cfg.LogFormat == "json" {
+		// The reason serve stops is a JSON line too, not a plain one from main.
+		defer func() {
+			var ee *exitError
+			if err != nil && errors.As(err, &ee) && ee.err.Error() != "" {
+				log.Error("liaisond stopped", "err", ee.err.Error(), "exit", ee.code)
+				err = &exitError{code: ee.code, err: errors.New("")}
+			}
+		}()
+	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -45,20 +55,35 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}()
 	}
 
+	var certs *ingest.CertReloader // STARTTLS certificate, re-read on SIGHUP
 	if cfg.SMTP.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.SMTP.Listen)
 		if err != nil {
 			return exitf(exitTempFail, "smtp.listen %s: %v (is another liaisond running?)", cfg.SMTP.Listen, err)
 		}
-		srv := ingest.NewSMTPServer(a.processor, ingest.SMTPConfig{
+		scfg := ingest.SMTPConfig{
 			Hostname: cfg.SMTP.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
-		}, log.With("component", "smtp"))
+			DataTimeout: cfg.SMTP.DataTimeout.Duration,
+		}
+		tlsNote := "no STARTTLS"
+		if cfg.SMTP.TLSCertFile != "" {
+			certs, err = ingest.NewCertReloader(cfg.resolve(cfg.SMTP.TLSCertFile), cfg.resolve(cfg.SMTP.TLSKeyFile))
+			if err != nil {
+				ln.Close()
+				return exitf(exitConfigErr, "smtp.tls_cert_file: %v", err)
+			}
+			scfg.TLSConfig = certs.TLSConfig()
+			tlsNote = "STARTTLS offered"
+		}
+		srv := ingest.NewSMTPServer(a.processor, scfg, log.With("component", "smtp"))
 		if srv.Domain == "" {
 			srv.Domain = cfg.Domain
 		}
-		fmt.Fprintf(stdout, "liaisond: SMTP listening on %s (statements to %s@%s)\n", ln.Addr(), cfg.Addresses.Statements, cfg.Domain)
-		start("smtp", func() error { return ingest.ServeSMTP(ctx, srv, ln) })
+		limited := ingest.LimitListener(ln, cfg.SMTP.MaxConnections, srv.Domain, log.With("component", "smtp"))
+		announce(cfg, stdout, fmt.Sprintf("SMTP listening on %s (statements to %s@%s; %s)", ln.Addr(), cfg.Addresses.Statements, cfg.Domain, tlsNote),
+			"addr", ln.Addr().String(), "starttls", certs != nil, "max_connections", cfg.SMTP.MaxConnections)
+		start("smtp", func() error { return ingest.ServeSMTP(ctx, srv, limited) })
 	}
 
 	if err := a.startIMAPAndLMTP(ctx, stdout, start); err != nil {
@@ -76,7 +101,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
-		fmt.Fprintf(stdout, "liaisond: HTTP listening on http://%s\n", ln.Addr())
+		announce(cfg, stdout, fmt.Sprintf("HTTP listening on http://%s (public URL %s)", ln.Addr(), cfg.PublicURL), "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
 		start("http", func() error {
 			go func() {
 				<-ctx.Done()
@@ -112,6 +137,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			case <-ctx.Done():
 				return
 			case <-hup:
+				if certs != nil {
+					if err := certs.Reload(); err != nil {
+						log.Error("STARTTLS certificate reload failed; keeping the old one", "err", err)
+					} else {
+						log.Info("STARTTLS certificate reloaded", "cert", certs.CertFile)
+					}
+				}
 				dir, err := loadDirectory(cfg)
 				if err != nil {
 					log.Error("directory reload failed; keeping the old one", "err", err)
@@ -128,7 +160,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		where = "through " + cfg.Outbound.Smarthost
 	}
 	log.Info("liaisond started", "config", cfg.file(), "data_dir", cfg.resolve(cfg.DataDir), "domain", cfg.Domain, "outgoing_mail", where)
-	fmt.Fprintf(stdout, "liaisond: ready; outgoing mail goes %s\n", where)
+	announce(cfg, stdout, "ready; outgoing mail goes "+where, "dkim", a.composer.DKIM != nil)
 
 	<-ctx.Done()
 	log.Info("liaisond stopping: finishing the work in hand")

@@ -164,6 +164,7 @@ type daemon struct {
 	config   string
 	smtpAddr string
 	httpAddr string
+	stdout   *syncBuffer // every line serve wrote on stdout
 	stderr   *syncBuffer
 	cancel   context.CancelFunc
 	done     chan error
@@ -190,6 +191,13 @@ func (b *syncBuffer) String() string {
 // opts may add to the context run() gets (e.g. withClock).
 func startDaemon(t testing.TB, smarthost string, extra string, opts ...func(context.Context) context.Context) *daemon {
 	t.Helper()
+	return startDaemonWith(t, smarthost, "", "", extra, opts...)
+}
+
+// startDaemonWith is startDaemon with more top-level keys (top) and more
+// keys in the [smtp] section (smtpKeys).
+func startDaemonWith(t testing.TB, smarthost, top, smtpKeys, extra string, opts ...func(context.Context) context.Context) *daemon {
+	t.Helper()
 	dir := t.TempDir()
 	outbound := ""
 	if smarthost != "" {
@@ -199,18 +207,27 @@ func startDaemon(t testing.TB, smarthost string, extra string, opts ...func(cont
 data_dir = "data"
 public_url = "http://liaison.example"
 log_level = "debug"
+%s
 [smtp]
 listen = "127.0.0.1:0"
 max_message_bytes = 1048576
+%s
 [http]
 listen = "127.0.0.1:0"
 %s
-%s`, outbound, extra)
+%s`, top, smtpKeys, outbound, extra)
+	return startDaemonConfig(t, dir, cfg, opts...)
+}
+
+// startDaemonConfig runs serve on the configuration text cfg, written into
+// dir; its [smtp] and [http] listen addresses must be set.
+func startDaemonConfig(t testing.TB, dir, cfg string, opts ...func(context.Context) context.Context) *daemon {
+	t.Helper()
 	path := filepath.Join(dir, "liaisond.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{dir: dir, config: path, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	d := &daemon{dir: dir, config: path, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	for _, o := range opts {
 		ctx = o(ctx)
@@ -235,6 +252,7 @@ listen = "127.0.0.1:0"
 				if i < 0 {
 					break
 				}
+				d.stdout.Write(buf[:i+1])
 				lines <- string(buf[:i])
 				buf = buf[i+1:]
 			}

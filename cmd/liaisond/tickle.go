@@ -98,7 +98,7 @@ func cmdTickle(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	cfg, _, err := parseFlags("tickle", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&nowFlag, "now", "", "the time of the pass, RFC 3339 (e.g. 2027-01-24T09:00:00Z); default: now")
 		fs.BoolVar(&dry, "dry-run", false, "print what would be sent; change nothing")
-		fs.BoolVar(&noSend, "no-send", false, "only queue the reminders; `liaisond serve` sends them")
+		fs.BoolVar(&noSend, "no-send", false, "only queue the reminders; liaisond serve sends them later")
 	})
 	if err != nil {
 		return err

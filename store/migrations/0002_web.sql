@@ -4,17 +4,17 @@
 -- indexed once per statement) and the parties (the bodies, from and to, by
 -- name and id; submitter, assignee and contacts), small and refreshed whenever
 -- an addressee or contact changes. A search word may match either table.
--- Contentless: the text lives in statements; rowid is the statement id.
+-- FTS4, not FTS5: go-sqlite3 compiles FTS4 in by default and FTS5 only with a
+-- build tag, so `go install` gives a binary that can search (0008 converts
+-- databases an FTS5 build made). The tables keep their own copy of the text.
 -- Triggers keep both in step with every change, whoever makes it.
-CREATE VIRTUAL TABLE statements_fts USING fts5(
+CREATE VIRTUAL TABLE statements_fts USING fts4(
 	title, body,
-	content = '', contentless_delete = 1,
-	tokenize = 'unicode61 remove_diacritics 2'
+	tokenize=unicode61 "remove_diacritics=2"
 );
-CREATE VIRTUAL TABLE parties_fts USING fts5(
+CREATE VIRTUAL TABLE parties_fts USING fts4(
 	bodies, contacts,
-	content = '', contentless_delete = 1,
-	tokenize = 'unicode61 remove_diacritics 2'
+	tokenize=unicode61 "remove_diacritics=2"
 );
 
 -- parties_fts_text is the one place that says what a statement's parties are.

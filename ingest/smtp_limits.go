@@ -1,0 +1,141 @@
+package ingest
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// errTransactionTooSlow: the whole-transaction deadline passed (421, RFC
+// 5321 4.5.3.2 lets a server give up on a client that is too slow).
+var errTransactionTooSlow = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
+	Message: "Transaction took too long, closing connection"}
+
+// readData reads the message within what is left of the transaction's
+// deadline. go-smtp sets a read deadline per command line, not for the
+// DATA that follows, so the bound is set here on the connection; past it
+// the connection is closed.
+func (s *smtpSession) readData(r io.Reader) ([]byte, error) {
+	if s.conn == nil || s.dataTimeout <= 0 {
+		return io.ReadAll(r)
+	}
+	start := s.started
+	if start.IsZero() {
+		start = time.Now()
+	}
+	deadline := start.Add(s.dataTimeout)
+	if err := s.conn.SetReadDeadline(deadline); err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(r)
+	var ne net.Error
+	if err != nil && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)) {
+		s.log.Warn("transaction too slow; connection closed", "remote", s.remote, "from", s.from,
+			"limit", s.dataTimeout.String(), "bytes_so_far", len(raw))
+		// Answer and hang up here: go-smtp would answer, then read the rest
+		// of the drip as commands.
+		s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(s.conn, "%d %d.%d.%d %s\r\n", errTransactionTooSlow.Code, errTransactionTooSlow.EnhancedCode[0],
+			errTransactionTooSlow.EnhancedCode[1], errTransactionTooSlow.EnhancedCode[2], errTransactionTooSlow.Message)
+		s.conn.Close()
+		return nil, errTransactionTooSlow
+	}
+	return raw, err
+}
+
+// LimitListener caps the connections served at once. One over the cap is
+// answered "421 too many connections" (RFC 5321 3.8) and closed, so a
+// flood of idle connections cannot exhaust the daemon while a sending MTA
+// knows to retry later.
+func LimitListener(ln net.Listener, max int, hostname string, log *slog.Logger) net.Listener {
+	return &limitListener{Listener: ln, sem: make(chan struct{}, max), hostname: hostname, log: log}
+}
+
+type limitListener struct {
+	net.Listener
+	sem      chan struct{}
+	hostname string
+	log      *slog.Logger
+	refused  atomic.Int64
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.sem <- struct{}{}:
+			return &limitConn{Conn: c, release: func() { <-l.sem }}, nil
+		default:
+			n := l.refused.Add(1)
+			if n == 1 || n%100 == 0 {
+				l.log.Warn("connection refused: too many at once", "remote", c.RemoteAddr().String(), "max", cap(l.sem), "refused_so_far", n)
+			}
+			go func() {
+				c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+				fmt.Fprintf(c, "421 4.7.0 %s Too many connections, try again later\r\n", l.hostname)
+				c.Close()
+			}()
+		}
+	}
+}
+
+type limitConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// CertReloader serves the certificate last loaded from CertFile and
+// KeyFile; Reload re-reads them (SIGHUP), keeping the old pair if the new
+// one does not load, so a renewal never takes STARTTLS away.
+type CertReloader struct {
+	CertFile, KeyFile string
+	cert              atomic.Pointer[tls.Certificate]
+}
+
+// NewCertReloader loads the pair once; a pair that does not load is an error.
+func NewCertReloader(certFile, keyFile string) (*CertReloader, error) {
+	r := &CertReloader{CertFile: certFile, KeyFile: keyFile}
+	if err := r.Reload(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Reload re-reads the certificate and key.
+func (r *CertReloader) Reload() error {
+	c, err := tls.LoadX509KeyPair(r.CertFile, r.KeyFile)
+	if err != nil {
+		return fmt.Errorf("STARTTLS certificate %s, key %s: %w", r.CertFile, r.KeyFile, err)
+	}
+	r.cert.Store(&c)
+	return nil
+}
+
+// TLSConfig is the server configuration that serves the current pair.
+func (r *CertReloader) TLSConfig() *tls.Config {
+	return &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+			return r.cert.Load(), nil
+		},
+	}
+}
