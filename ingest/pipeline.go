@@ -494,7 +494,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 				Text: "confirmed by the sender's authenticated domain (" + why + ")"}); err != nil {
 				return err
 			}
-			if err := p.afterConfirm(ctx, tx, st, msg.ID, sender); err != nil {
+			if _, err := p.afterConfirm(ctx, tx, st, msg.ID, sender); err != nil {
 				return err
 			}
 		} else {

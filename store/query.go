@@ -18,6 +18,7 @@ type Query struct {
 	DeadlineFrom string // YYYY-MM-DD inclusive; a bound excludes statements without deadline
 	DeadlineTo   string // YYYY-MM-DD inclusive
 	Text         string // full-text search over title, body, bodies and contacts
+	Unanswered   bool   // only statements not answered by a reply (the action not yet taken)
 	Sort         string // "date" (newest received first, the default) or "deadline" (soonest first)
 	Limit        int    // 0: 50
 	Offset       int
@@ -42,6 +43,9 @@ func (q *Query) where() (string, []any, bool) {
 	if q.Body != "" {
 		conds = append(conds, `(s.from_body = ? OR s.id IN (SELECT statement_id FROM statement_to WHERE body_id = ?))`)
 		args = append(args, q.Body, q.Body)
+	}
+	if q.Unanswered {
+		conds = append(conds, `s.replied_at IS NULL`)
 	}
 	if len(q.Purposes) > 0 {
 		conds = append(conds, `s.purpose IN (`+placeholders(len(q.Purposes))+`)`)

@@ -34,7 +34,6 @@ type listView struct {
 	Prev, Next string // links to the neighbouring pages, "" for none
 	Form       form
 	Bodies     []bodyOption
-	ShowStates bool
 	Empty      string
 }
 
@@ -160,18 +159,18 @@ func (h *Handler) parseForm(r *http.Request) (form, store.Query, int) {
 
 func (h *Handler) current(w http.ResponseWriter, r *http.Request) {
 	f, q, pageNo := h.parseForm(r)
-	q.States = []string{store.StateOpen, store.StatePending}
-	if s := r.URL.Query().Get("state"); s == store.StateOpen || s == store.StatePending {
-		f.State, q.States = s, []string{s}
-	}
+	q.States = []string{store.StateOpen}
 	h.list(w, r, listView{Page: page{Title: "Current liaison statements", Nav: "current"}, Heading: "Current liaison statements",
 		Intro:  "Statements received from and sent to other standards bodies that are still open, newest first. Closed ones are in the archive.",
-		Action: h.path("/"), ShowStates: true, Empty: "No current statement matches."}, f, q, pageNo)
+		Action: h.path("/"), Empty: "No current statement matches."}, f, q, pageNo)
 }
 
 func (h *Handler) outstanding(w http.ResponseWriter, r *http.Request) {
 	f, q, pageNo := h.parseForm(r)
 	q.States = []string{store.StateOpen}
+	// A statement answered by `reply` is the action taken (RFC 4053
+	// Appendix B): current until closed, but no longer outstanding.
+	q.Unanswered = true
 	if len(q.Purposes) == 0 {
 		q.Purposes = []string{"action", "comment"}
 	}
@@ -179,7 +178,7 @@ func (h *Handler) outstanding(w http.ResponseWriter, r *http.Request) {
 		q.Sort, f.Sort = store.SortDeadline, store.SortDeadline
 	}
 	h.list(w, r, listView{Page: page{Title: "Outstanding liaison statements", Nav: "outstanding"}, Heading: "Outstanding: action or comment requested",
-		Intro:  "Open statements that ask for action or comment, soonest deadline first. Overdue ones are marked.",
+		Intro:  "Open statements that ask for action or comment and have not been answered yet, soonest deadline first. Overdue ones are marked.",
 		Action: h.path("/outstanding"), Empty: "Nothing is outstanding."}, f, q, pageNo)
 }
 

@@ -66,8 +66,11 @@ type Handler struct {
 }
 
 // publicStates are the states anyone may see; held statements (over the
-// submission rate, possibly abuse) stay out of every page, feed and API.
-var publicStates = []string{store.StateOpen, store.StatePending, store.StateClosed}
+// submission rate, possibly abuse) stay out of every page, feed and API, and
+// so do pending outgoing ones: until its submitter confirmed it and its
+// approver approved it, a statement in an IETF body's name is not the
+// body's word (a forged one must never look official, DESIGN 8).
+var publicStates = []string{store.StateOpen, store.StateClosed}
 
 func isPublic(state string) bool {
 	for _, s := range publicStates {
