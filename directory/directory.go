@@ -325,6 +325,11 @@ func (d *Directory) PowersOf(addr, assignee string, ietf, sdo []string) Powers {
 		}
 		return false
 	}
+	// Who the assignee leads follows the statement: after a reassign to
+	// another WG's chair, that WG's chairs and ADs may act as well.
+	for _, b := range d.LeadsBodies(assignee) {
+		ietf = append(ietf, b.ID)
+	}
 	var p Powers
 	_, p.Secretariat = d.RolesOf(addr)
 	for _, id := range sdo {

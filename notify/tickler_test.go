@@ -260,10 +260,30 @@ func TestTicklerPass(t *testing.T) {
 		if subj != "[LS-1] Reminder: deadline in 7 days: OTN control" || msg.Header.Get("In-Reply-To") != "<orig@itu.example>" {
 			t.Errorf("tickler to %s: subject %q, In-Reply-To %q", m.Rcpt, subj, msg.Header.Get("In-Reply-To"))
 		}
-		for _, want := range []string{"The deadline of LS-1 from ITU-T Study Group 15 is 2027-01-31, in 7 days.", "What is asked: For Action",
-			"close [reason]", "It is assigned to alice@ccamp.example", "https://liaison.example/ls/1"} {
+		wants := []string{"The deadline of LS-1 from ITU-T Study Group 15 is 2027-01-31, in 7 days.", "What is asked: For Action",
+			"https://liaison.example/ls/1"}
+		var unwanted []string
+		// Each copy says what its reader may do (DESIGN 5).
+		switch m.Rcpt {
+		case "alice@ccamp.example":
+			wants = append(wants, "It is assigned to you.", "LS-1 is yours to act on", "close [reason]")
+			unwanted = append(unwanted, "redirect BODY")
+		case "expert@vendor.example":
+			wants = append(wants, "It is assigned to alice@ccamp.example", "handled by alice@ccamp.example")
+			unwanted = append(unwanted, "close [reason]", "reply   ")
+		case "dan@lm.example":
+			wants = append(wants, "the IETF's liaison manager for ITU-T Study Group 15", "close [reason]", "redirect BODY")
+		default:
+			wants = append(wants, "It is assigned to alice@ccamp.example", "you may act on it", "close [reason]")
+		}
+		for _, want := range wants {
 			if !strings.Contains(text, want) {
 				t.Errorf("tickler to %s lacks %q:\n%s", m.Rcpt, want, text)
+			}
+		}
+		for _, u := range unwanted {
+			if strings.Contains(text, u) {
+				t.Errorf("tickler to %s offers %q:\n%s", m.Rcpt, u, text)
 			}
 		}
 		if !strings.Contains(msg.Header.Get("Reply-To"), "ls+1.") {
