@@ -70,7 +70,11 @@ func (a *app) liaisonManagers(bodyID string) []string {
 	}
 	var out []string
 	for _, p := range b.LiaisonManagers {
-		out = append(out, p.String())
+		if p.Name == "" {
+			out = append(out, p.Addr)
+		} else {
+			out = append(out, p.Name+" <"+p.Addr+">")
+		}
 	}
 	return out
 }
