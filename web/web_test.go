@@ -145,7 +145,9 @@ func TestListPages(t *testing.T) {
 	})
 	held := f.add(func(st *store.Statement) { st.State, st.Title = store.StateHeld, "Spam held back" })
 	answeredAt := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	answered := f.add(func(st *store.Statement) { st.Deadline, st.RepliedAt, st.Title = "2026-11-25", &answeredAt, "Answered already" })
+	answered := f.add(func(st *store.Statement) {
+		st.Deadline, st.RepliedAt, st.Title = "2026-11-25", &answeredAt, "Answered already"
+	})
 	ref := func(st *store.Statement) string { return st.Ref() }
 
 	cur := f.page("/")

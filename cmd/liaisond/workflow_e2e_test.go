@@ -400,3 +400,37 @@ func TestReassignRedirectEndToEnd(t *testing.T) {
 		}
 	})
 }
+
+// TestDoneRateEndToEnd: done mails share the per-address hourly limit of
+// error and help replies (reply_rate_per_hour, DESIGN 7); the commands are
+// done all the same, and the event says why no mail went.
+func TestDoneRateEndToEnd(t *testing.T) {
+	d := startDaemon(t, "", "[trust]\nreply_rate_per_hour = 3\n")
+	fm := newFileMail(d)
+	if err := sendSMTP(d.smtpAddr, "sender@itu.example", []string{"statements@liaison.example"}, submission); err != nil {
+		t.Fatal(err)
+	}
+	alice := only(t, fm.fresh(t), "alice@ccamp.example").ReplyTo
+	var dones int
+	for i := 1; i <= 5; i++ {
+		commandMail(t, d, "alice@ccamp.example", alice, "[LS-1] New liaison statement", fmt.Sprintf("note step %d", i))
+		for _, m := range fm.fresh(t) {
+			if m.Kind == "done" && m.Rcpt == "alice@ccamp.example" {
+				dones++
+				says(t, m, []string{"your note is on the history of LS-1", "http://liaison.example/ls/1"})
+			}
+		}
+	}
+	if dones != 3 {
+		t.Errorf("%d done mails for 5 commands, want 3 (reply_rate_per_hour)", dones)
+	}
+	notes := 0
+	for _, ev := range d.show(t, 1).Events {
+		if ev.Type == "note" {
+			notes++
+		}
+	}
+	if notes != 5 {
+		t.Errorf("%d notes recorded, want all 5", notes)
+	}
+}
