@@ -555,7 +555,8 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			if err := record(ctx, event(store.EventConfirmed, "confirmed by the submitter", nil)); err != nil {
 				return "", err
 			}
-			return pl.p.afterConfirm(ctx, tx, st, pl.msgIDOr(), by)
+			what, err := pl.p.afterConfirm(ctx, tx, st, pl.msgIDOr(), by)
+			return st.Ref() + " is confirmed: " + what, err
 		}
 	case CmdLink:
 		if !r.redirect {

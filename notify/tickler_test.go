@@ -317,6 +317,15 @@ func TestTicklerPass(t *testing.T) {
 	if res := pass("2027-03-17T09:00:00Z", false); len(res.Reminders) != 1 || res.Reminders[0].Point.Key != "2027-03-31/-14" {
 		t.Fatalf("new plan: %+v", res)
 	}
+	// Answered by a reply: the action is taken, no more reminders, though
+	// it stays open (RFC 4053 Appendix B).
+	mustExec(t, db, `UPDATE statements SET replied_at = '2027-03-20T10:00:00Z' WHERE id = 1`)
+	if res := pass("2027-03-24T09:00:00Z", false); len(res.Reminders) != 0 || res.Scanned != 0 {
+		t.Fatalf("answered: %+v", res)
+	}
+	if res := pass("2027-04-14T09:00:00Z", true); len(res.Reminders) != 0 {
+		t.Fatalf("answered, overdue, dry run: %+v", res)
+	}
 	// Closed: nothing more.
 	mustExec(t, db, `UPDATE statements SET state = 'closed' WHERE id = 1`)
 	if res := pass("2027-04-30T09:00:00Z", false); len(res.Reminders) != 0 || res.Scanned != 0 {
@@ -357,6 +366,10 @@ func TestDigest(t *testing.T) {
 		st := &store.Statement{Direction: store.Incoming, State: store.StateOpen, From: store.BodyRef{ID: "itu-t-sg15", Name: "ITU-T Study Group 15"},
 			To: []store.BodyRef{{ID: "ccamp", Name: "CCAMP"}}, Title: fmt.Sprintf("LS %d", i), Purpose: "action", Deadline: dl,
 			Submitter: "r@itu.example", Assignee: "alice@ccamp.example", ReceivedAt: t0}
+		if i == 1 {
+			replied := at("2027-01-18T10:00:00Z")
+			st.RepliedAt = &replied // answered: listed as such
+		}
 		if err := s.Update(ctx, func(tx *store.Tx) error { return tx.InsertStatement(st) }); err != nil {
 			t.Fatal(err)
 		}
@@ -386,7 +399,7 @@ func TestDigest(t *testing.T) {
 		t.Fatalf("outbox %v", rows)
 	}
 	text := decodeQP(string(rows[0].Raw))
-	for _, want := range []string{"LS-1  LS 0", "deadline 2027-01-10 (22 days overdue)", "LS-2  LS 1"} {
+	for _, want := range []string{"LS-1  LS 0", "deadline 2027-01-10 (22 days overdue)", "LS-2  LS 1", "deadline 2027-01-20 (answered on 2027-01-18;"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("digest lacks %q:\n%s", want, text)
 		}
