@@ -120,8 +120,8 @@ func to(ms []delivered, rcpt string) []delivered {
 	return out
 }
 
-// commandMail sends a plain-text command mail over SMTP, as a user's client would.
-func commandMail(t testing.TB, d *daemon, from, rcpt, subject, text string) {
+// sendCommand sends a plain-text command mail over SMTP, as a user's client would.
+func sendCommand(t testing.TB, d *daemon, from, rcpt, subject, text string) {
 	t.Helper()
 	raw := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: Re: %s\r\nMessage-ID: <%d.%s>\r\nDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
 		from, rcpt, subject, time.Now().UnixNano(), strings.ReplaceAll(from, "@", ".cmd@"), time.Now().UTC().Format(time.RFC1123Z),
@@ -210,13 +210,13 @@ func TestLifeMailFigure(t *testing.T) {
 		reminder = append(reminder, fm.fresh(t)...)
 	}
 	steps = append(steps, lifeStep{"reminder", reminder})
-	commandMail(t, d, "alice@ccamp.example", aliceAddr, "[LS-1] New liaison statement", "reply\n\nCCAMP thanks SG15 and will take the work on.")
+	sendCommand(t, d, "alice@ccamp.example", aliceAddr, "[LS-1] New liaison statement", "reply\n\nCCAMP thanks SG15 and will take the work on.")
 	replied := fm.fresh(t)
 	steps = append(steps, lifeStep{"reply", replied})
 	var approval []delivered
 	for _, m := range to(replied, "carol@ietf.example") {
 		if strings.Contains(m.Subject, "Approval needed") {
-			commandMail(t, d, "carol@ietf.example", m.ReplyTo, m.Subject, "approve")
+			sendCommand(t, d, "carol@ietf.example", m.ReplyTo, m.Subject, "approve")
 			approval = fm.fresh(t)
 		}
 	}
@@ -226,7 +226,7 @@ func TestLifeMailFigure(t *testing.T) {
 	clock.Set(time.Date(2027, 1, 30, 12, 0, 0, 0, time.UTC))
 	time.Sleep(3500 * time.Millisecond)
 	steps = append(steps, lifeStep{"reminder after reply", fm.fresh(t)})
-	commandMail(t, d, "alice@ccamp.example", aliceAddr, "[LS-1] New liaison statement", "close answered")
+	sendCommand(t, d, "alice@ccamp.example", aliceAddr, "[LS-1] New liaison statement", "close answered")
 	steps = append(steps, lifeStep{"close", fm.fresh(t)})
 	if st := d.show(t, 1); st.State != "closed" || st.RepliedAt == nil {
 		t.Fatalf("LS-1 is %s, replied_at %v: the life did not run through", st.State, st.RepliedAt)

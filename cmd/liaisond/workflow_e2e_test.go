@@ -146,7 +146,7 @@ func TestReplyLifeEndToEnd(t *testing.T) {
 	})
 
 	t.Run("the chair's reply waits for the AD and is not public", func(t *testing.T) {
-		commandMail(t, d, "alice@ccamp.example", aliceAddr, "[LS-1] New liaison statement", "reply\n\nCCAMP thanks SG15 and will take the work on.\n\n> quoted original")
+		sendCommand(t, d, "alice@ccamp.example", aliceAddr, "[LS-1] New liaison statement", "reply\n\nCCAMP thanks SG15 and will take the work on.\n\n> quoted original")
 		ms := fm.fresh(t)
 		sameSet(t, "mails on the reply", rcpts(ms), []string{"alice@ccamp.example", "alice@ccamp.example", "carol@ietf.example", "rick@ietf.example"})
 		ask := only(t, ms, "carol@ietf.example")
@@ -192,7 +192,7 @@ func TestReplyLifeEndToEnd(t *testing.T) {
 				carolAddr = m.ReplyTo
 			}
 		}
-		commandMail(t, d, "carol@ietf.example", carolAddr, "[LS-3] Approval needed", "approve")
+		sendCommand(t, d, "carol@ietf.example", carolAddr, "[LS-3] Approval needed", "approve")
 		ms := fm.fresh(t)
 		resp := only(t, ms, "rapporteur@itu.example")
 		if resp.Kind != "response" || !strings.Contains(resp.Subject, "[LS-3] Liaison statement: Response to LS on OTN control") {
@@ -251,7 +251,7 @@ func TestReplyLifeEndToEnd(t *testing.T) {
 	})
 
 	t.Run("close: done to the actor, the liaison manager told", func(t *testing.T) {
-		commandMail(t, d, "alice@ccamp.example", aliceAddr, "[LS-1] New liaison statement", "close answered by LS-3")
+		sendCommand(t, d, "alice@ccamp.example", aliceAddr, "[LS-1] New liaison statement", "close answered by LS-3")
 		ms := fm.fresh(t)
 		sameSet(t, "mails on close", rcpts(ms), []string{"alice@ccamp.example", "dan@lm.example"})
 		says(t, only(t, ms, "alice@ccamp.example"), []string{"LS-1 is closed", "http://liaison.example/ls/1"})
@@ -296,7 +296,7 @@ func TestReassignRedirectEndToEnd(t *testing.T) {
 	arrival = notifOnly(arrival)
 
 	t.Run("reassign to another WG's chair", func(t *testing.T) {
-		commandMail(t, d, "alice@ccamp.example", tokenOf("alice@ccamp.example", "LS-1"), "[LS-1] New liaison statement", "reassign opsawg")
+		sendCommand(t, d, "alice@ccamp.example", tokenOf("alice@ccamp.example", "LS-1"), "[LS-1] New liaison statement", "reassign opsawg")
 		ms := fm.fresh(t)
 		sameSet(t, "mails on reassign", rcpts(ms), []string{"alice@ccamp.example", "olga@opsawg.example", "dan@lm.example"})
 		olga := only(t, ms, "olga@opsawg.example")
@@ -322,7 +322,7 @@ func TestReassignRedirectEndToEnd(t *testing.T) {
 	})
 
 	t.Run("redirect notifies the new body and keeps the first addressee", func(t *testing.T) {
-		commandMail(t, d, "dan@lm.example", tokenOf("dan@lm.example", "LS-2"), "[LS-2] New liaison statement", "redirect mpls")
+		sendCommand(t, d, "dan@lm.example", tokenOf("dan@lm.example", "LS-2"), "[LS-2] New liaison statement", "redirect mpls")
 		ms := fm.fresh(t)
 		sameSet(t, "mails on redirect", rcpts(ms), []string{"dan@lm.example", "mike@mpls.example", "mary@mpls.example", "carol@ietf.example", "rick@ietf.example",
 			"mpls@ietf.example", "statements@ietf.example", "expert1@vendor.example", "expert2@op.example", "ccamp-interest@ietf.example", "alice@ccamp.example"})
@@ -413,7 +413,7 @@ func TestDoneRateEndToEnd(t *testing.T) {
 	alice := only(t, fm.fresh(t), "alice@ccamp.example").ReplyTo
 	var dones int
 	for i := 1; i <= 5; i++ {
-		commandMail(t, d, "alice@ccamp.example", alice, "[LS-1] New liaison statement", fmt.Sprintf("note step %d", i))
+		sendCommand(t, d, "alice@ccamp.example", alice, "[LS-1] New liaison statement", fmt.Sprintf("note step %d", i))
 		for _, m := range fm.fresh(t) {
 			if m.Kind == "done" && m.Rcpt == "alice@ccamp.example" {
 				dones++
