@@ -271,10 +271,10 @@ func (t *Tx) BodyNames() ([]BodyRef, error) {
 			UNION ALL SELECT (SELECT min(from_body) FROM statements WHERE from_body > f.id) FROM f WHERE f.id IS NOT NULL),
 		t(id) AS (SELECT min(body_id) FROM statement_to WHERE body_id > ''
 			UNION ALL SELECT (SELECT min(body_id) FROM statement_to WHERE body_id > t.id) FROM t WHERE t.id IS NOT NULL)
-		SELECT id, (SELECT from_name FROM statements WHERE from_body = f.id AND state != 'held' LIMIT 1) FROM f WHERE id IS NOT NULL
+		SELECT id, (SELECT from_name FROM statements WHERE from_body = f.id AND state IN ('open', 'closed') LIMIT 1) FROM f WHERE id IS NOT NULL
 		UNION ALL
 		SELECT id, (SELECT st.name FROM statement_to st JOIN statements s ON s.id = st.statement_id
-			WHERE st.body_id = t.id AND s.state != 'held' LIMIT 1) FROM t WHERE id IS NOT NULL`)
+			WHERE st.body_id = t.id AND s.state IN ('open', 'closed') LIMIT 1) FROM t WHERE id IS NOT NULL`)
 	if err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 // apiList answers /api/statements: the statements of `list -json` (without
 // body and events), filtered and paged:
 //
-//	state=open,pending,closed (default all three)  direction=incoming|outgoing
+//	state=open,closed (default both: pending and held ones are not public)  direction=incoming|outgoing
 //	body=<id>  purpose=action,comment  deadline_from=YYYY-MM-DD  deadline_to=YYYY-MM-DD
 //	q=<words>  sort=date|deadline  limit=1..500 (default 50)  offset=N
 //
