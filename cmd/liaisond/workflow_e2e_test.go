@@ -57,7 +57,7 @@ func sameSet(t testing.TB, what string, got, want []string) {
 	}
 }
 
-func (d *daemon) page(t testing.TB, path string) (int, string) {
+func (d *daemon) fetch(t testing.TB, path string) (int, string) {
 	t.Helper()
 	resp, err := http.Get("http://" + d.httpAddr + path)
 	if err != nil {
@@ -174,12 +174,12 @@ func TestReplyLifeEndToEnd(t *testing.T) {
 		}
 		// Nowhere public until approved (DESIGN 8).
 		for _, p := range []string{"/ls/3", "/api/statements/3"} {
-			if code, _ := d.page(t, p); code != 404 {
+			if code, _ := d.fetch(t, p); code != 404 {
 				t.Errorf("GET %s = %d, want 404 while pending", p, code)
 			}
 		}
 		for _, p := range []string{"/", "/feed.atom", "/api/statements", "/ls/1"} {
-			if _, body := d.page(t, p); strings.Contains(body, "LS-3") || strings.Contains(body, "/ls/3") {
+			if _, body := d.fetch(t, p); strings.Contains(body, "LS-3") || strings.Contains(body, "/ls/3") {
 				t.Errorf("GET %s shows the pending reply LS-3", p)
 			}
 		}
@@ -221,13 +221,13 @@ func TestReplyLifeEndToEnd(t *testing.T) {
 		if api.RepliedAt == nil {
 			t.Errorf("/api/statements/1 has no replied_at")
 		}
-		if _, body := d.page(t, "/outstanding"); strings.Contains(body, `href="/ls/1"`) || !strings.Contains(body, `href="/ls/2"`) {
+		if _, body := d.fetch(t, "/outstanding"); strings.Contains(body, `href="/ls/1"`) || !strings.Contains(body, `href="/ls/2"`) {
 			t.Errorf("/outstanding: LS-1 (answered) shown or LS-2 (not answered) missing")
 		}
-		if _, body := d.page(t, "/"); !strings.Contains(body, `href="/ls/1"`) || !strings.Contains(body, "replied on 2027-01-24") || !strings.Contains(body, `href="/ls/3"`) {
+		if _, body := d.fetch(t, "/"); !strings.Contains(body, `href="/ls/1"`) || !strings.Contains(body, "replied on 2027-01-24") || !strings.Contains(body, `href="/ls/3"`) {
 			t.Errorf("/ does not show LS-1 answered on 2027-01-24 and the sent reply LS-3")
 		}
-		if _, body := d.page(t, "/ls/1"); !strings.Contains(body, "replied on 2027-01-24") || !strings.Contains(body, "answered by") {
+		if _, body := d.fetch(t, "/ls/1"); !strings.Contains(body, "replied on 2027-01-24") || !strings.Contains(body, "answered by") {
 			t.Errorf("/ls/1 does not say it was answered")
 		}
 	})
@@ -335,7 +335,7 @@ func TestReassignRedirectEndToEnd(t *testing.T) {
 		says(t, only(t, ms, "alice@ccamp.example"), []string{"It is assigned to mike@mpls.example", "handled by mike@mpls.example"}, offersClose)
 		says(t, only(t, ms, "mpls@ietf.example"), []string{"This copy went to the list"})
 		says(t, only(t, ms, "dan@lm.example"), []string{"LS-2 is redirected to Multiprotocol Label Switching Working Group and assigned to mike@mpls.example"})
-		_, page := d.page(t, "/ls/2")
+		_, page := d.fetch(t, "/ls/2")
 		for _, want := range []string{"addressed to IETF CCAMP Working Group, redirected to Multiprotocol Label Switching Working Group by dan@lm.example",
 			`href="/?body=mpls"`, "Dan Manager &lt;dan@lm.example&gt;", "Liaison manager"} {
 			if !strings.Contains(page, want) {
@@ -357,22 +357,22 @@ func TestReassignRedirectEndToEnd(t *testing.T) {
 			t.Fatalf("LS-3 is %s", st.State)
 		}
 		for _, p := range []string{"/", "/feed.atom", "/api/statements", "/ls/3", "/api/statements/3", "/?body=ccamp", "/deadlines.ics"} {
-			if _, body := d.page(t, p); strings.Contains(body, "Forged withdrawal") {
+			if _, body := d.fetch(t, p); strings.Contains(body, "Forged withdrawal") {
 				t.Errorf("GET %s shows the unconfirmed outgoing statement", p)
 			}
 		}
 	})
 
 	t.Run("?body= gives one body's statements", func(t *testing.T) {
-		_, feed := d.page(t, "/feed.atom?body=mpls")
+		_, feed := d.fetch(t, "/feed.atom?body=mpls")
 		if !strings.Contains(feed, "/ls/2") || strings.Contains(feed, "/ls/1<") {
 			t.Errorf("feed of mpls:\n%s", feed)
 		}
-		_, ics := d.page(t, "/deadlines.ics?body=mpls")
+		_, ics := d.fetch(t, "/deadlines.ics?body=mpls")
 		if !strings.Contains(ics, "UID:ls-2-deadline") || strings.Contains(ics, "UID:ls-1-deadline") {
 			t.Errorf("calendar of mpls:\n%s", ics)
 		}
-		_, ccampICS := d.page(t, "/deadlines.ics?body=ccamp")
+		_, ccampICS := d.fetch(t, "/deadlines.ics?body=ccamp")
 		if !strings.Contains(ccampICS, "UID:ls-1-deadline") || strings.Contains(ccampICS, "UID:ls-2-deadline") {
 			t.Errorf("calendar of ccamp:\n%s", ccampICS)
 		}
@@ -385,14 +385,14 @@ func TestReassignRedirectEndToEnd(t *testing.T) {
 		if len(list.Statements) != 1 || list.Statements[0].Ref != "LS-1" {
 			t.Errorf("/api/statements?body=ccamp = %+v", list)
 		}
-		if code, _ := d.page(t, "/feed.atom?body=<x>"); code != 400 {
+		if code, _ := d.fetch(t, "/feed.atom?body=<x>"); code != 400 {
 			t.Errorf("feed with a bad body id: %d", code)
 		}
-		_, home := d.page(t, "/")
+		_, home := d.fetch(t, "/")
 		if !strings.Contains(home, `href="/?body=mpls"`) || !strings.Contains(home, `href="/?body=itu-t-sg15"`) {
 			t.Errorf("/ does not link the bodies' names")
 		}
-		_, mpls := d.page(t, "/?body=mpls")
+		_, mpls := d.fetch(t, "/?body=mpls")
 		for _, want := range []string{`href="/feed.atom?body=mpls"`, `href="/deadlines.ics?body=mpls"`, `href="/api/statements?body=mpls"`} {
 			if !strings.Contains(mpls, want) {
 				t.Errorf("/?body=mpls lacks %s", want)
