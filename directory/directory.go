@@ -298,3 +298,64 @@ func (d *Directory) index() {
 func (b *Body) names() []string {
 	return append([]string{b.Name, b.ID}, b.Aliases...)
 }
+
+// Powers is what one address may do on one statement (DESIGN 6): Act covers
+// reply, close, reopen, reassign, deadline and status; Redirect is for the
+// liaison manager and the secretariat alone.
+type Powers struct {
+	Assignee    bool // the statement is theirs to act on
+	Leader      bool // a chair or AD of the IETF side's body, or their supervisor
+	Manager     bool // a liaison manager of the SDO side
+	Secretariat bool
+	Act         bool
+	Redirect    bool
+}
+
+// PowersOf says what addr may do on a statement whose IETF side is the
+// bodies ietf (the addressees of an incoming statement, the sender of an
+// outgoing one) and whose other side is the bodies sdo. It is the one rule
+// behind both the commands a mail may give and the commands a mail offers.
+func (d *Directory) PowersOf(addr, assignee string, ietf, sdo []string) Powers {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	is := func(ps []Person) bool {
+		for _, p := range ps {
+			if strings.EqualFold(p.Addr, addr) {
+				return true
+			}
+		}
+		return false
+	}
+	// Who the assignee leads follows the statement: after a reassign to
+	// another WG's chair, that WG's chairs and ADs may act as well.
+	for _, b := range d.LeadsBodies(assignee) {
+		ietf = append(ietf, b.ID)
+	}
+	var p Powers
+	_, p.Secretariat = d.RolesOf(addr)
+	for _, id := range sdo {
+		if b := d.Body(id); b != nil && is(b.LiaisonManagers) {
+			p.Manager = true
+		}
+	}
+	for _, id := range ietf {
+		if b := d.Body(id); b != nil && b.IsIETF() && (is(b.Leaders()) || is(d.Supervisors(b))) {
+			p.Leader = true
+		}
+	}
+	p.Assignee = addr != "" && strings.EqualFold(assignee, addr)
+	p.Act = p.Secretariat || p.Manager || p.Leader || p.Assignee
+	p.Redirect = p.Secretariat || p.Manager
+	return p
+}
+
+// LeadsBodies returns the IETF bodies addr is a chair or AD of, in file order.
+func (d *Directory) LeadsBodies(addr string) []*Body {
+	roles, _ := d.RolesOf(addr)
+	var out []*Body
+	for _, r := range roles {
+		if (r.Role == RoleChair || r.Role == RoleAD) && r.Body.IsIETF() && !slices.Contains(out, r.Body) {
+			out = append(out, r.Body)
+		}
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,13 +24,6 @@ type ErrorReplyData struct {
 	Rcpt      string   `json:"rcpt,omitempty"`       // the address it was sent to
 	Problems  []string `json:"problems,omitempty"`
 	Done      []string `json:"done,omitempty"`
-}
-
-// ChangeData is the Data of reassigned/redirected/deadline-changed events.
-type ChangeData struct {
-	Old string `json:"old"`
-	New string `json:"new"`
-	By  string `json:"by"`
 }
 
 // commandMail handles mail to a personal token address or to commands@
@@ -147,16 +141,64 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		res.State = store.MessageRejected
 		return tx.SetMessageState(msg.ID, ClassCommand, store.MessageRejected, strings.Join(res.Problems, "; "))
 	}
+	var outcomes []string
+	var touched []int64
 	for _, s := range steps {
-		if err := s.run(ctx); err != nil {
+		what, err := s.run(ctx)
+		if err != nil {
 			return err
 		}
+		outcomes = append(outcomes, what)
 		if s.statement != 0 {
 			res.Statement = s.statement
+			if !slices.Contains(touched, s.statement) {
+				touched = append(touched, s.statement)
+			}
 		}
 	}
 	*queued = true
+	if err := p.confirmDone(ctx, tx, msg, reply, outcomes, touched); err != nil {
+		return err
+	}
 	return done(store.MessageProcessed, "")
+}
+
+// DoneData is the Data of a "done" event: the confirmation of the commands
+// of one mail to whoever gave them (DESIGN 6).
+type DoneData struct {
+	ErrorReplyData
+	Statements []int64 `json:"statements,omitempty"`
+}
+
+// confirmDone tells the sender of a command mail what was done, unless the
+// address had its share of answers this hour: done mails share the
+// per-address limit of error and help replies (DESIGN 7).
+func (p *Processor) confirmDone(ctx context.Context, tx *store.Tx, msg *store.Message, reply ErrorReplyData, outcomes []string, touched []int64) error {
+	reply.Done = outcomes
+	ev := &store.Event{MessageID: msg.ID, At: p.Now(), Type: store.EventDone, By: reply.To, Text: strings.Join(outcomes, "; ")}
+	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, p.Now().Add(-time.Hour))
+	if err != nil {
+		return err
+	}
+	if limit := p.replyLimit(); limit > 0 && n >= limit {
+		ev.Text += fmt.Sprintf(" (no confirmation sent: %s had %d answers in the last hour)", reply.To, n)
+		reply.To = ""
+	}
+	ev.Data, _ = json.Marshal(DoneData{ErrorReplyData: reply, Statements: touched})
+	if err := tx.InsertEvent(ev); err != nil {
+		return err
+	}
+	if reply.To == "" {
+		return nil
+	}
+	return p.Composer.Compose(ctx, tx, ev)
+}
+
+func (p *Processor) replyLimit() int {
+	if p.Config.ReplyRatePerHour == 0 {
+		return 5
+	}
+	return p.Config.ReplyRatePerHour
 }
 
 // answer records ev and, unless the address had its share of answers this
@@ -203,7 +245,7 @@ type refusal struct {
 type step struct {
 	cmd       Command
 	statement int64
-	run       func(ctx context.Context) error
+	run       func(ctx context.Context) (string, error) // says what it did
 }
 
 type planner struct {
@@ -295,27 +337,9 @@ func (pl *planner) rolesOn(st *store.Statement) (roles, error) {
 		}
 		return false
 	}
-	_, secretariat := dir.RolesOf(s)
-	// The IETF side of the statement: the addressed bodies of an incoming
-	// one, the sending body of an outgoing one; the SDO is the other side.
-	ietf, sdo := st.To, []store.BodyRef{st.From}
-	if st.Direction == store.Outgoing {
-		ietf, sdo = []store.BodyRef{st.From}, st.To
-	}
-	lm := false
-	for _, ref := range sdo {
-		if b := dir.Body(ref.ID); b != nil && is(b.LiaisonManagers) {
-			lm = true
-		}
-	}
-	leader := false
-	for _, ref := range ietf {
-		if b := dir.Body(ref.ID); b != nil && b.IsIETF() && (is(b.Leaders()) || is(dir.Supervisors(b))) {
-			leader = true
-		}
-	}
-	r.act = secretariat || lm || leader || strings.EqualFold(st.Assignee, s)
-	r.redirect = secretariat || lm
+	ietf, sdo := st.Sides()
+	pw := dir.PowersOf(s, st.Assignee, ietf, sdo)
+	r.act, r.redirect = pw.Act, pw.Redirect
 	r.submitter = strings.EqualFold(st.Submitter, s)
 	r.approve = is(dir.Approvers(dir.Body(st.From.ID)))
 	r.note = r.act || r.submitter
@@ -372,12 +396,13 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			return s, fmt.Sprintf("%s is %s already", st.Ref(), st.State)
 		}
 		wasHeld := st.State == store.StateHeld
-		s.run = func(ctx context.Context) error {
+		s.run = func(ctx context.Context) (string, error) {
+			what := fmt.Sprintf("%s is %s", st.Ref(), want)
 			if err := tx.SetState(st.ID, want, now); err != nil {
-				return err
+				return "", err
 			}
 			if err := record(ctx, event(typ, strings.TrimSpace(c.Name+"d "+c.Arg), nil)); err != nil {
-				return err
+				return "", err
 			}
 			if wasHeld {
 				// A held statement released: it is notified now (DESIGN 7).
@@ -385,9 +410,9 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 				// is told now, as it would have been then.
 				ev := event(store.EventSubmitted, "released by "+by, nil)
 				ev.Data = arrivalData(st)
-				return record(ctx, ev)
+				return what + " (released and notified)", record(ctx, ev)
 			}
-			return nil
+			return what, nil
 		}
 	case CmdReassign, CmdRedirect:
 		if c.Name == CmdRedirect && !r.redirect {
@@ -425,16 +450,23 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 		if c.Name == CmdRedirect {
 			typ = store.EventRedirected
 		}
-		s.run = func(ctx context.Context) error {
+		s.run = func(ctx context.Context) (string, error) {
 			if err := tx.SetAssignee(st.ID, assignee); err != nil {
-				return err
+				return "", err
 			}
+			data := store.ChangeData{Old: st.Assignee, New: assignee, By: by}
+			text := fmt.Sprintf("%s to %s", typ, assignee)
+			what := fmt.Sprintf("%s is assigned to %s", st.Ref(), assignee)
 			if newTo != nil && c.Name == CmdRedirect {
 				if err := tx.ReplaceTo(st.ID, newTo); err != nil {
-					return err
+					return "", err
 				}
+				// The history keeps the body it was first addressed to (DESIGN 6).
+				data.OldTo, data.NewTo = st.To, newTo
+				text = fmt.Sprintf("redirected from %s to %s; assigned to %s", bodyNames(st.To), bodyNames(newTo), assignee)
+				what = fmt.Sprintf("%s is redirected to %s and assigned to %s", st.Ref(), bodyNames(newTo), assignee)
 			}
-			return record(ctx, event(typ, fmt.Sprintf("%s to %s", typ, assignee), ChangeData{Old: st.Assignee, New: assignee, By: by}))
+			return what, record(ctx, event(typ, text, data))
 		}
 	case CmdDeadline:
 		if !r.act {
@@ -444,11 +476,12 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 		if why != "" {
 			return s, why + "; write the date as 2027-01-31"
 		}
-		s.run = func(ctx context.Context) error {
+		s.run = func(ctx context.Context) (string, error) {
 			if err := tx.SetDeadline(st.ID, d); err != nil {
-				return err
+				return "", err
 			}
-			return record(ctx, event(store.EventDeadlineChanged, fmt.Sprintf("deadline %s (was %s)", d, firstNonEmpty(st.Deadline, "none")), ChangeData{Old: st.Deadline, New: d, By: by}))
+			return fmt.Sprintf("the deadline of %s is %s (was %s); reminders follow it", st.Ref(), d, firstNonEmpty(st.Deadline, "none")),
+				record(ctx, event(store.EventDeadlineChanged, fmt.Sprintf("deadline %s (was %s)", d, firstNonEmpty(st.Deadline, "none")), store.ChangeData{Old: st.Deadline, New: d, By: by}))
 		}
 	case CmdStatus, CmdNote:
 		if c.Name == CmdStatus && !r.act {
@@ -460,15 +493,15 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 		if c.Arg == "" {
 			return s, c.Name + " needs a text on the same line"
 		}
-		s.run = func(ctx context.Context) error {
+		s.run = func(ctx context.Context) (string, error) {
 			if c.Name == CmdStatus {
 				line := token.Scrub(clip(c.Arg, 500))
 				if err := tx.SetStatusLine(st.ID, line); err != nil {
-					return err
+					return "", err
 				}
-				return record(ctx, event(store.EventStatus, line, nil))
+				return fmt.Sprintf("the status of %s reads %q", st.Ref(), line), record(ctx, event(store.EventStatus, line, nil))
 			}
-			return record(ctx, event(store.EventNote, token.Scrub(clip(c.Arg, 2000)), nil))
+			return fmt.Sprintf("your note is on the history of %s", st.Ref()), record(ctx, event(store.EventNote, token.Scrub(clip(c.Arg, 2000)), nil))
 		}
 	case CmdReply:
 		if !r.act {
@@ -487,7 +520,7 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 		if len(st.ResponseContacts) == 0 {
 			return s, st.Ref() + " names no response contact to send the reply to"
 		}
-		s.run = func(ctx context.Context) error { return pl.reply(ctx, st, from) }
+		s.run = func(ctx context.Context) (string, error) { return pl.reply(ctx, st, from) }
 	case CmdApprove, CmdReject:
 		if st.State != store.StatePending || stage(st) != "approval" {
 			return s, st.Ref() + " is not waiting for approval"
@@ -498,17 +531,18 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 		if c.Name == CmdReject && c.Arg == "" {
 			return s, "reject needs a reason on the same line"
 		}
-		s.run = func(ctx context.Context) error {
+		s.run = func(ctx context.Context) (string, error) {
 			if c.Name == CmdApprove {
 				if err := record(ctx, event(store.EventApproved, "approved", nil)); err != nil {
-					return err
+					return "", err
 				}
-				return pl.p.transmit(ctx, tx, st, pl.msgIDOr(), by)
+				return fmt.Sprintf("%s is approved and sent to %s", st.Ref(), bodyNames(st.To)), pl.p.transmit(ctx, tx, st, pl.msgIDOr(), by)
 			}
 			if err := tx.SetState(st.ID, store.StateRejected, now); err != nil {
-				return err
+				return "", err
 			}
-			return record(ctx, event(store.EventApprovalRejected, "rejected: "+c.Arg, nil))
+			return fmt.Sprintf("%s is rejected; its submitter, %s, is told why", st.Ref(), st.Submitter),
+				record(ctx, event(store.EventApprovalRejected, "rejected: "+c.Arg, nil))
 		}
 	case CmdConfirm:
 		if st.State != store.StatePending || stage(st) != "confirmation" {
@@ -517,11 +551,12 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 		if !r.submitter {
 			return s, notAllowed("its submitter, " + st.Submitter)
 		}
-		s.run = func(ctx context.Context) error {
+		s.run = func(ctx context.Context) (string, error) {
 			if err := record(ctx, event(store.EventConfirmed, "confirmed by the submitter", nil)); err != nil {
-				return err
+				return "", err
 			}
-			return pl.p.afterConfirm(ctx, tx, st, pl.msgIDOr(), by)
+			what, err := pl.p.afterConfirm(ctx, tx, st, pl.msgIDOr(), by)
+			return st.Ref() + " is confirmed: " + what, err
 		}
 	case CmdLink:
 		if !r.redirect {
@@ -541,7 +576,7 @@ func stage(st *store.Statement) string {
 	stage := "confirmation"
 	for _, ev := range st.Events {
 		switch ev.Type {
-		case store.EventConfirmed:
+		case store.EventConfirmed, store.EventApprovalRequested:
 			stage = "approval"
 		case store.EventApproved, store.EventTransmitted:
 			stage = "done"
@@ -551,15 +586,18 @@ func stage(st *store.Statement) string {
 }
 
 // reply turns the reply text into the IETF's response (DESIGN 6): From and
-// To reversed, In Response, related both ways, sent to the response contacts.
-func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *directory.Body) error {
+// To reversed, In Response, related both ways. Like any outgoing statement
+// it needs the approval of RFC 4052 (RFC 4053 3.2.2.4): a WG chair's reply
+// waits for an AD of the area; an approver's own goes to the SDO at once.
+// The original counts as answered when the response is sent (transmit).
+func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *directory.Body) (string, error) {
 	p, tx, now := pl.p, pl.tx, pl.p.Now()
 	title := orig.Title
 	if !strings.HasPrefix(strings.ToLower(title), "response") {
 		title = "Response to " + title
 	}
 	st := &store.Statement{
-		MessageID: pl.msgIDOr(), Direction: store.Outgoing, State: store.StateOpen,
+		MessageID: pl.msgIDOr(), Direction: store.Outgoing, State: store.StatePending,
 		From: store.BodyRef{ID: from.ID, Name: from.Name}, To: []store.BodyRef{orig.From},
 		Title: title, Purpose: PurposeResponse, Submitter: pl.sender, Assignee: pl.sender, ReceivedAt: now,
 		// The response goes to the SDO and the public page: no token in it,
@@ -572,32 +610,41 @@ func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *direc
 		st.Attachments = append(st.Attachments, store.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
 	}
 	if err := tx.InsertStatement(st); err != nil {
-		return err
+		return "", err
 	}
 	if err := tx.AddRelation(st.ID, orig.ID, store.RelRepliesTo); err != nil {
-		return err
+		return "", err
 	}
-	if err := tx.SetReplied(orig.ID, now); err != nil {
-		return err
-	}
+	st.Related = []store.Relation{{Ref: orig.ID, Relation: store.RelRepliesTo}}
 	if err := tx.InsertEvent(&store.Event{StatementID: st.ID, MessageID: pl.msgIDOr(), At: now, Type: store.EventSubmitted, By: pl.sender,
 		Text: fmt.Sprintf("response to %s by %s", orig.Ref(), pl.sender)}); err != nil {
-		return err
+		return "", err
 	}
-	if err := tx.InsertEvent(&store.Event{StatementID: orig.ID, MessageID: pl.msgIDOr(), At: now, Type: store.EventReplied, By: pl.sender,
-		Text: fmt.Sprintf("answered by %s", st.Ref())}); err != nil {
-		return err
+	what, err := p.afterConfirm(ctx, tx, st, pl.msgIDOr(), pl.sender)
+	if err != nil {
+		return "", err
 	}
-	return p.transmit(ctx, tx, st, pl.msgIDOr(), pl.sender)
+	if st.State == store.StatePending {
+		// The original's history says a reply is on its way; the reply
+		// itself stays private until approved (DESIGN 8).
+		if err := tx.InsertEvent(&store.Event{StatementID: orig.ID, MessageID: pl.msgIDOr(), At: now, Type: store.EventReplyDrafted, By: pl.sender,
+			Text: "a reply was written and waits for approval (RFC 4052)"}); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("your reply to %s is %s: %s", orig.Ref(), st.Ref(), what), nil
 }
 
 // transmit sends an outgoing statement to the SDO (DESIGN 4): the event
-// causes the mails; the statement becomes open (current) from pending.
+// causes the mails; the statement becomes open (current) from pending. A
+// response marks its original answered: the action is taken (RFC 4053
+// Appendix B), so the original's reminders stop.
 func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statement, msgID int64, by string) error {
 	if st.State != store.StateOpen {
 		if err := tx.SetState(st.ID, store.StateOpen, p.Now()); err != nil {
 			return err
 		}
+		st.State = store.StateOpen
 	}
 	var names []string
 	for _, b := range st.To {
@@ -608,12 +655,28 @@ func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statem
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
 	}
-	return p.Composer.Compose(ctx, tx, ev)
+	if err := p.Composer.Compose(ctx, tx, ev); err != nil {
+		return err
+	}
+	for _, r := range st.Related {
+		if r.Relation != store.RelRepliesTo {
+			continue
+		}
+		if err := tx.SetReplied(r.Ref, p.Now()); err != nil {
+			return err
+		}
+		if err := tx.InsertEvent(&store.Event{StatementID: r.Ref, MessageID: msgID, At: p.Now(), Type: store.EventReplied, By: st.Submitter,
+			Text: fmt.Sprintf("answered by %s", st.Ref())}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // afterConfirm moves a confirmed outgoing statement on: to its approvers,
-// or straight to the SDO when its submitter needs nobody's approval.
-func (p *Processor) afterConfirm(ctx context.Context, tx *store.Tx, st *store.Statement, msgID int64, by string) error {
+// or straight to the SDO when its submitter needs nobody's approval. It
+// says which, for the submitter's confirmation.
+func (p *Processor) afterConfirm(ctx context.Context, tx *store.Tx, st *store.Statement, msgID int64, by string) (string, error) {
 	dir := p.Directory()
 	appr := dir.Approvers(dir.Body(st.From.ID))
 	needs := len(appr) > 0
@@ -623,7 +686,7 @@ func (p *Processor) afterConfirm(ctx context.Context, tx *store.Tx, st *store.St
 		}
 	}
 	if !needs {
-		return p.transmit(ctx, tx, st, msgID, by)
+		return fmt.Sprintf("sent to %s", bodyNames(st.To)), p.transmit(ctx, tx, st, msgID, by)
 	}
 	var addrs []string
 	for _, a := range appr {
@@ -632,9 +695,17 @@ func (p *Processor) afterConfirm(ctx context.Context, tx *store.Tx, st *store.St
 	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: p.Now(), Type: store.EventApprovalRequested, By: "liaisond",
 		Text: "waiting for approval by " + strings.Join(addrs, " or ")}
 	if err := tx.InsertEvent(ev); err != nil {
-		return err
+		return "", err
 	}
-	return p.Composer.Compose(ctx, tx, ev)
+	return "it waits for the approval of " + strings.Join(addrs, " or ") + " (RFC 4052), who were asked by mail", p.Composer.Compose(ctx, tx, ev)
+}
+
+func bodyNames(refs []store.BodyRef) string {
+	var names []string
+	for _, r := range refs {
+		names = append(names, r.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func firstBodyID(refs []store.BodyRef) string {

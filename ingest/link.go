@@ -33,13 +33,13 @@ func (pl *planner) link(s step, c Command, st *store.Statement) (step, string) {
 		}
 	}
 	tx, now, by := pl.tx, pl.p.Now(), pl.sender
-	s.run = func(ctx context.Context) error {
+	s.run = func(ctx context.Context) (string, error) {
 		if err := tx.AddRelation(st.ID, other.ID, store.RelRepliesTo); err != nil {
-			return err
+			return "", err
 		}
 		if other.RepliedAt == nil {
 			if err := tx.SetReplied(other.ID, now); err != nil {
-				return err
+				return "", err
 			}
 		}
 		for _, ev := range []*store.Event{
@@ -48,13 +48,13 @@ func (pl *planner) link(s step, c Command, st *store.Statement) (step, string) {
 		} {
 			ev.MessageID, ev.At, ev.By = pl.msgID, now, by
 			if err := tx.InsertEvent(ev); err != nil {
-				return err
+				return "", err
 			}
 			if err := pl.p.Composer.Compose(ctx, tx, ev); err != nil {
-				return err
+				return "", err
 			}
 		}
-		return nil
+		return fmt.Sprintf("%s is linked as the answer to %s, which counts as answered", st.Ref(), other.Ref()), nil
 	}
 	return s, ""
 }

@@ -298,32 +298,9 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	var warnings []string
 
 	// From: an SDO we do not know is accepted all the same (RFC 4053 4).
-	var fromBody *directory.Body
-	if sub.From != "" {
-		b, err := dir.Match(sub.From)
-		var amb *directory.AmbiguousError
-		switch {
-		case err == nil:
-			fromBody = b
-			st.From = store.BodyRef{ID: b.ID, Name: b.Name}
-		case errors.As(err, &amb):
-			problems = append(problems, Problem{Field: "From", Message: amb.Error(), Fix: "write the body's full name"})
-		default:
-			st.From = store.BodyRef{Name: sub.From}
-		}
-	}
-	for _, name := range sub.To {
-		b, err := dir.Match(name)
-		var amb *directory.AmbiguousError
-		switch {
-		case err == nil:
-			st.To = append(st.To, store.BodyRef{ID: b.ID, Name: b.Name})
-		case errors.As(err, &amb):
-			problems = append(problems, Problem{Field: "To", Message: amb.Error(), Fix: "write the body's full name"})
-		default:
-			st.To = append(st.To, store.BodyRef{Name: name})
-		}
-	}
+	fromBody, from, to, matchProblems := resolveBodies(dir, &sub)
+	problems = append(problems, matchProblems...)
+	st.From, st.To = from, to
 	unknownTo := unknownAddressees(dir, st.To)
 	if fromBody != nil && fromBody.IsIETF() {
 		st.Direction = store.Outgoing
@@ -494,7 +471,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 				Text: "confirmed by the sender's authenticated domain (" + why + ")"}); err != nil {
 				return err
 			}
-			if err := p.afterConfirm(ctx, tx, st, msg.ID, sender); err != nil {
+			if _, err := p.afterConfirm(ctx, tx, st, msg.ID, sender); err != nil {
 				return err
 			}
 		} else {

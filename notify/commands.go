@@ -36,15 +36,11 @@ type answerData struct {
 	Done      []string `json:"done"`
 }
 
-type changeData struct {
-	Old string `json:"old"`
-	New string `json:"new"`
-	By  string `json:"by"`
-}
-
 // composeCommand queues the mails of command and workflow events (DESIGN 4, 6).
 func (c *Composer) composeCommand(tx *store.Tx, ev *store.Event) error {
 	switch ev.Type {
+	case store.EventDone, store.EventClosed, store.EventReassigned, store.EventRedirected:
+		return c.composeWorkflow(tx, ev)
 	case store.EventCommandRefused, store.EventHelp:
 		var a answerData
 		json.Unmarshal(ev.Data, &a)
@@ -60,7 +56,7 @@ func (c *Composer) composeCommand(tx *store.Tx, ev *store.Event) error {
 		if !d.Tell {
 			return nil
 		}
-	case store.EventReassigned, store.EventRedirected, store.EventTransmitted, store.EventConfirmationRequested,
+	case store.EventTransmitted, store.EventConfirmationRequested,
 		store.EventApprovalRequested, store.EventApprovalRejected:
 	default:
 		return nil
@@ -74,17 +70,6 @@ func (c *Composer) composeCommand(tx *store.Tx, ev *store.Event) error {
 	case store.EventHeld:
 		sec := recipient{name: dir.Secretariat.Name, addr: dir.Secretariat.Addr}
 		return c.personalCopiesWith(tx, "held", "held.txt", st, ev, []recipient{sec}, nil, false, nil)
-	case store.EventReassigned, store.EventRedirected:
-		var d changeData
-		json.Unmarshal(ev.Data, &d)
-		var rs recipients
-		rs.add(nameOf(dir, d.New), d.New, false)
-		rs.add(nameOf(dir, d.Old), d.Old, false)
-		rs.add(nameOf(dir, d.By), d.By, false)
-		return c.personalCopiesWith(tx, "reassigned", "reassigned.txt", st, ev, rs.list[:1], rs.list[1:], false, func(m *mailData) {
-			m.Actor, m.Old, m.New = d.By, d.Old, d.New
-			m.Help = HelpText
-		})
 	case store.EventTransmitted:
 		return c.transmission(tx, dir, st, ev)
 	case store.EventConfirmationRequested:
@@ -104,8 +89,13 @@ func (c *Composer) composeCommand(tx *store.Tx, ev *store.Event) error {
 		for _, r := range rs.list[:n] {
 			names = append(names, r.addr)
 		}
+		orig, err := c.original(tx, st)
+		if err != nil {
+			return err
+		}
 		return c.personalCopiesWith(tx, "approval", "approval.txt", st, ev, rs.list[:n], rs.list[n:], false, func(m *mailData) {
 			m.Approvers = names
+			m.Original = orig
 		})
 	case store.EventApprovalRejected:
 		r := recipient{addr: st.Submitter}

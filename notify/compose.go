@@ -161,12 +161,7 @@ func NotificationRecipients(dir *directory.Directory, st *store.Statement, withA
 	var all recipients
 	all.add(nameOf(dir, st.Assignee), st.Assignee, false)
 	all.contacts(st.TechnicalContacts)
-	var bodies []*directory.Body
-	for _, ref := range st.To {
-		if b := dir.Body(ref.ID); b != nil && b.IsIETF() {
-			bodies = append(bodies, b)
-		}
-	}
+	bodies := responsibleBodies(dir, st)
 	for _, b := range bodies {
 		all.people(dir.Supervisors(b))
 	}
@@ -225,8 +220,13 @@ type mailData struct {
 	InResponseTo, Help      string
 	Done, Approvers         []string
 	Reminder                reminderInfo // tickler.txt
-	Digest                  []digestLine // digest.txt
-	Failures                []string     // undeliverable.txt
+	// What the reader may do (workflow.go): "assignee", "actor", "none"
+	// (may give no command) or "list"; RoleText names their role.
+	Role, RoleText string
+	MayRedirect    bool
+	Original       *mailData    // approval.txt of a reply: the statement it answers
+	Digest         []digestLine // digest.txt
+	Failures       []string     // undeliverable.txt
 	// Other are the statement's other identifiers (DESIGN 4), "Name: value".
 	Other []string
 	// Attention: notification.txt's lines for the secretariat and the
@@ -386,6 +386,7 @@ func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store
 			replyTo = c.Keys.Address(c.Config.TokenPrefix, c.Config.Domain, st.ID, r.addr)
 			d.ReplyAddress = replyTo
 		}
+		c.setRole(&d, st, r)
 		if edit != nil {
 			edit(&d)
 		}

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -72,6 +73,7 @@ func relativeDays(days int) string {
 // digestLine is one overdue statement in digest.txt.
 type digestLine struct {
 	Ref, Title, Deadline, Overdue, Assignee, FromName, URL string
+	Answered                                               string // "2026-12-01": answered by a reply, not closed yet
 }
 
 // Digests queues, once per liaison manager and day, the list of overdue
@@ -103,6 +105,11 @@ func (c *Composer) Digests(tx *store.Tx, today string, now time.Time) ([]string,
 	todayT, _ := time.Parse("2006-01-02", today)
 	var sent []string
 	for _, addr := range managers {
+		// Statements answered by a reply are the action taken: they are
+		// listed as answered, and alone they make no digest.
+		if !slices.ContainsFunc(byManager[addr], func(st *store.Statement) bool { return st.RepliedAt == nil }) {
+			continue
+		}
 		fresh, err := tx.ClaimDigest(addr, today, now)
 		if err != nil {
 			return sent, err
@@ -113,8 +120,12 @@ func (c *Composer) Digests(tx *store.Tx, today string, now time.Time) ([]string,
 		d := mailData{Sender: c.sender(), Recipient: addr, Title: today}
 		for _, st := range byManager[addr] {
 			dl, _ := time.Parse("2006-01-02", st.Deadline)
-			d.Digest = append(d.Digest, digestLine{Ref: st.Ref(), Title: st.Title, Deadline: st.Deadline, FromName: st.From.Name,
-				Overdue: fmt.Sprintf("%d days", int(todayT.Sub(dl)/day)), Assignee: st.Assignee, URL: c.statementURL(st.ID)})
+			line := digestLine{Ref: st.Ref(), Title: st.Title, Deadline: st.Deadline, FromName: st.From.Name,
+				Overdue: fmt.Sprintf("%d days", int(todayT.Sub(dl)/day)), Assignee: st.Assignee, URL: c.statementURL(st.ID)}
+			if st.RepliedAt != nil {
+				line.Answered = st.RepliedAt.UTC().Format("2006-01-02")
+			}
+			d.Digest = append(d.Digest, line)
 		}
 		subject, body, err := c.Templates.Mail("digest.txt", d)
 		if err != nil {

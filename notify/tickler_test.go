@@ -260,10 +260,30 @@ func TestTicklerPass(t *testing.T) {
 		if subj != "[LS-1] Reminder: deadline in 7 days: OTN control" || msg.Header.Get("In-Reply-To") != "<orig@itu.example>" {
 			t.Errorf("tickler to %s: subject %q, In-Reply-To %q", m.Rcpt, subj, msg.Header.Get("In-Reply-To"))
 		}
-		for _, want := range []string{"The deadline of LS-1 from ITU-T Study Group 15 is 2027-01-31, in 7 days.", "What is asked: For Action",
-			"close [reason]", "It is assigned to alice@ccamp.example", "https://liaison.example/ls/1"} {
+		wants := []string{"The deadline of LS-1 from ITU-T Study Group 15 is 2027-01-31, in 7 days.", "What is asked: For Action",
+			"https://liaison.example/ls/1"}
+		var unwanted []string
+		// Each copy says what its reader may do (DESIGN 5).
+		switch m.Rcpt {
+		case "alice@ccamp.example":
+			wants = append(wants, "It is assigned to you.", "LS-1 is yours to act on", "close [reason]")
+			unwanted = append(unwanted, "redirect BODY")
+		case "expert@vendor.example":
+			wants = append(wants, "It is assigned to alice@ccamp.example", "handled by alice@ccamp.example")
+			unwanted = append(unwanted, "close [reason]", "reply   ")
+		case "dan@lm.example":
+			wants = append(wants, "the IETF's liaison manager for ITU-T Study Group 15", "close [reason]", "redirect BODY")
+		default:
+			wants = append(wants, "It is assigned to alice@ccamp.example", "you may act on it", "close [reason]")
+		}
+		for _, want := range wants {
 			if !strings.Contains(text, want) {
 				t.Errorf("tickler to %s lacks %q:\n%s", m.Rcpt, want, text)
+			}
+		}
+		for _, u := range unwanted {
+			if strings.Contains(text, u) {
+				t.Errorf("tickler to %s offers %q:\n%s", m.Rcpt, u, text)
 			}
 		}
 		if !strings.Contains(msg.Header.Get("Reply-To"), "ls+1.") {
@@ -296,6 +316,15 @@ func TestTicklerPass(t *testing.T) {
 	}
 	if res := pass("2027-03-17T09:00:00Z", false); len(res.Reminders) != 1 || res.Reminders[0].Point.Key != "2027-03-31/-14" {
 		t.Fatalf("new plan: %+v", res)
+	}
+	// Answered by a reply: the action is taken, no more reminders, though
+	// it stays open (RFC 4053 Appendix B).
+	mustExec(t, db, `UPDATE statements SET replied_at = '2027-03-20T10:00:00Z' WHERE id = 1`)
+	if res := pass("2027-03-24T09:00:00Z", false); len(res.Reminders) != 0 || res.Scanned != 0 {
+		t.Fatalf("answered: %+v", res)
+	}
+	if res := pass("2027-04-14T09:00:00Z", true); len(res.Reminders) != 0 {
+		t.Fatalf("answered, overdue, dry run: %+v", res)
 	}
 	// Closed: nothing more.
 	mustExec(t, db, `UPDATE statements SET state = 'closed' WHERE id = 1`)
@@ -337,6 +366,10 @@ func TestDigest(t *testing.T) {
 		st := &store.Statement{Direction: store.Incoming, State: store.StateOpen, From: store.BodyRef{ID: "itu-t-sg15", Name: "ITU-T Study Group 15"},
 			To: []store.BodyRef{{ID: "ccamp", Name: "CCAMP"}}, Title: fmt.Sprintf("LS %d", i), Purpose: "action", Deadline: dl,
 			Submitter: "r@itu.example", Assignee: "alice@ccamp.example", ReceivedAt: t0}
+		if i == 1 {
+			replied := at("2027-01-18T10:00:00Z")
+			st.RepliedAt = &replied // answered: listed as such
+		}
 		if err := s.Update(ctx, func(tx *store.Tx) error { return tx.InsertStatement(st) }); err != nil {
 			t.Fatal(err)
 		}
@@ -366,7 +399,7 @@ func TestDigest(t *testing.T) {
 		t.Fatalf("outbox %v", rows)
 	}
 	text := decodeQP(string(rows[0].Raw))
-	for _, want := range []string{"LS-1  LS 0", "deadline 2027-01-10 (22 days overdue)", "LS-2  LS 1"} {
+	for _, want := range []string{"LS-1  LS 0", "deadline 2027-01-10 (22 days overdue)", "LS-2  LS 1", "deadline 2027-01-20 (answered on 2027-01-18;"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("digest lacks %q:\n%s", want, text)
 		}

@@ -24,10 +24,23 @@ const (
 	EventApprovalRequested     = "approval-requested"
 	EventApproved              = "approved"
 	EventApprovalRejected      = "approval-rejected"
-	EventTransmitted           = "transmitted" // an outgoing statement went to the SDO
-	EventBounced               = "bounced"     // a delivery status notification for one of our mails
-	EventHeld                  = "held"        // over the submission rate (DESIGN 7)
+	EventTransmitted           = "transmitted"   // an outgoing statement went to the SDO
+	EventBounced               = "bounced"       // a delivery status notification for one of our mails
+	EventHeld                  = "held"          // over the submission rate (DESIGN 7)
+	EventDone                  = "done"          // the confirmation of a command mail to its sender (not on the history)
+	EventReplyDrafted          = "reply-drafted" // a reply waits for approval
 )
+
+// ChangeData is the Data of reassigned, redirected and deadline-changed
+// events. A redirect also keeps the bodies the statement was addressed to
+// before and after (DESIGN 6: the history keeps the first addressee).
+type ChangeData struct {
+	Old   string    `json:"old"`
+	New   string    `json:"new"`
+	By    string    `json:"by"`
+	OldTo []BodyRef `json:"old_to,omitempty"`
+	NewTo []BodyRef `json:"new_to,omitempty"`
+}
 
 // StateRejected is an outgoing statement its approver turned down.
 const StateRejected = "rejected"
@@ -85,7 +98,7 @@ func (t *Tx) WasRecipient(statementID int64, addr string) (bool, error) {
 // cannot trust: whoever wrote to it, or was named in a mail, may be
 // forged. They share one per-address hourly limit (DESIGN 7), so that
 // forged mail cannot make liaisond flood a victim.
-var AnswerKinds = []string{"error", "help", "receipt", "confirm"}
+var AnswerKinds = []string{"error", "help", "receipt", "confirm", "done"}
 
 // RepliesSince counts the mails of the given kinds queued for rcpt since a
 // time: the basis of the per-address rate of error and help replies.

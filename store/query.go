@@ -18,6 +18,7 @@ type Query struct {
 	DeadlineFrom string // YYYY-MM-DD inclusive; a bound excludes statements without deadline
 	DeadlineTo   string // YYYY-MM-DD inclusive
 	Text         string // full-text search over title, body, bodies and contacts
+	Unanswered   bool   // only statements not answered by a reply (the action not yet taken)
 	Sort         string // "date" (newest received first, the default) or "deadline" (soonest first)
 	Limit        int    // 0: 50
 	Offset       int
@@ -42,6 +43,9 @@ func (q *Query) where() (string, []any, bool) {
 	if q.Body != "" {
 		conds = append(conds, `(s.from_body = ? OR s.id IN (SELECT statement_id FROM statement_to WHERE body_id = ?))`)
 		args = append(args, q.Body, q.Body)
+	}
+	if q.Unanswered {
+		conds = append(conds, `s.replied_at IS NULL`)
 	}
 	if len(q.Purposes) > 0 {
 		conds = append(conds, `s.purpose IN (`+placeholders(len(q.Purposes))+`)`)
@@ -267,10 +271,10 @@ func (t *Tx) BodyNames() ([]BodyRef, error) {
 			UNION ALL SELECT (SELECT min(from_body) FROM statements WHERE from_body > f.id) FROM f WHERE f.id IS NOT NULL),
 		t(id) AS (SELECT min(body_id) FROM statement_to WHERE body_id > ''
 			UNION ALL SELECT (SELECT min(body_id) FROM statement_to WHERE body_id > t.id) FROM t WHERE t.id IS NOT NULL)
-		SELECT id, (SELECT from_name FROM statements WHERE from_body = f.id AND state != 'held' LIMIT 1) FROM f WHERE id IS NOT NULL
+		SELECT id, (SELECT from_name FROM statements WHERE from_body = f.id AND state IN ('open', 'closed') LIMIT 1) FROM f WHERE id IS NOT NULL
 		UNION ALL
 		SELECT id, (SELECT st.name FROM statement_to st JOIN statements s ON s.id = st.statement_id
-			WHERE st.body_id = t.id AND s.state != 'held' LIMIT 1) FROM t WHERE id IS NOT NULL`)
+			WHERE st.body_id = t.id AND s.state IN ('open', 'closed') LIMIT 1) FROM t WHERE id IS NOT NULL`)
 	if err != nil {
 		return nil, err
 	}

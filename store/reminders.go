@@ -29,7 +29,7 @@ type ReminderPlan struct {
 	LastKey     string
 }
 
-// ReminderCandidate is one open incoming statement as the scheduler's scan
+// ReminderCandidate is one open, unanswered incoming statement as the scheduler's scan
 // sees it: just what the planner needs, and its plan (Plan nil: none yet).
 type ReminderCandidate struct {
 	ID         int64
@@ -43,7 +43,7 @@ type ReminderCandidate struct {
 func (t *Tx) EachReminderCandidate(fn func(c *ReminderCandidate) error) error {
 	rows, err := t.query(`SELECT s.id, s.deadline, s.received_at, p.deadline, p.since, p.last_due, p.last_key
 		FROM statements s LEFT JOIN reminder_plans p ON p.statement_id = s.id
-		WHERE s.direction = ? AND s.state = ? ORDER BY s.id`, Incoming, StateOpen)
+		WHERE s.direction = ? AND s.state = ? AND s.replied_at IS NULL ORDER BY s.id`, Incoming, StateOpen)
 	if err != nil {
 		return fmt.Errorf("scan open statements: %w", err)
 	}
@@ -250,7 +250,8 @@ func (t *Tx) SendingOutbox() ([]*OutboxMail, error) {
 func (t *Tx) ReminderCandidateOf(id int64) (c *ReminderCandidate, open bool, err error) {
 	c = &ReminderCandidate{ID: id}
 	var received, direction, state string
-	err = t.queryRow(`SELECT deadline, received_at, direction, state FROM statements WHERE id = ?`, id).Scan(&c.Deadline, &received, &direction, &state)
+	var replied sql.NullString
+	err = t.queryRow(`SELECT deadline, received_at, direction, state, replied_at FROM statements WHERE id = ?`, id).Scan(&c.Deadline, &received, &direction, &state, &replied)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fmt.Errorf("LS-%d: %w", id, ErrNotFound)
 	}
@@ -261,7 +262,9 @@ func (t *Tx) ReminderCandidateOf(id int64) (c *ReminderCandidate, open bool, err
 	if c.Plan, err = t.ReminderPlanOf(id); err != nil {
 		return nil, false, err
 	}
-	return c, direction == Incoming && state == StateOpen, nil
+	// A statement answered by `reply` is the action taken (RFC 4053
+	// Appendix B): no more reminders, though it stays current until closed.
+	return c, direction == Incoming && state == StateOpen && !replied.Valid, nil
 }
 
 // PlanNewStatements gives every open incoming statement without a reminder
@@ -270,7 +273,7 @@ func (t *Tx) ReminderCandidateOf(id int64) (c *ReminderCandidate, open bool, err
 func (t *Tx) PlanNewStatements() (int64, error) {
 	res, err := t.exec(`INSERT INTO reminder_plans (statement_id, deadline, since)
 		SELECT s.id, s.deadline, s.received_at FROM statements s
-		WHERE s.direction = ? AND s.state = ? AND NOT EXISTS (SELECT 1 FROM reminder_plans p WHERE p.statement_id = s.id)`, Incoming, StateOpen)
+		WHERE s.direction = ? AND s.state = ? AND s.replied_at IS NULL AND NOT EXISTS (SELECT 1 FROM reminder_plans p WHERE p.statement_id = s.id)`, Incoming, StateOpen)
 	if err != nil {
 		return 0, fmt.Errorf("plan new statements: %w", err)
 	}

@@ -86,6 +86,23 @@ type Statement struct {
 	Events            []Event
 }
 
+// Sides returns the body ids of a statement's IETF side (the addressed
+// bodies of an incoming one, the sending body of an outgoing one) and of
+// its other side, the SDO.
+func (s *Statement) Sides() (ietf, sdo []string) {
+	ids := func(refs []BodyRef) []string {
+		var out []string
+		for _, r := range refs {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	if s.Direction == Outgoing {
+		return []string{s.From.ID}, ids(s.To)
+	}
+	return ids(s.To), []string{s.From.ID}
+}
+
 // Ref is the statement's reference, "LS-42".
 func (s *Statement) Ref() string { return fmt.Sprintf("LS-%d", s.ID) }
 

@@ -15,7 +15,7 @@ import (
 // apiList answers /api/statements: the statements of `list -json` (without
 // body and events), filtered and paged:
 //
-//	state=open,pending,closed (default all three)  direction=incoming|outgoing
+//	state=open,closed (default both: pending and held ones are not public)  direction=incoming|outgoing
 //	body=<id>  purpose=action,comment  deadline_from=YYYY-MM-DD  deadline_to=YYYY-MM-DD
 //	q=<words>  sort=date|deadline  limit=1..500 (default 50)  offset=N
 //
@@ -94,8 +94,10 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
 	var total int
 	err := h.opt.Store.View(r.Context(), func(tx *store.Tx) error {
 		var err error
-		found, total, err = tx.Find(q)
-		return err
+		if found, total, err = tx.Find(q); err != nil {
+			return err
+		}
+		return hidePrivateRelations(tx, found)
 	})
 	if err != nil {
 		h.opt.Log.Error("web: api list", "err", err)
@@ -118,11 +120,34 @@ var datePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
 
 // apiOne answers /api/statements/N with the JSON of `liaisond show -json N`.
 func (h *Handler) apiOne(w http.ResponseWriter, r *http.Request) {
-	st, _, ok := h.publicStatement(w, r)
+	st, titles, ok := h.publicStatement(w, r)
 	if !ok {
 		return
 	}
+	st.Related = slices.DeleteFunc(st.Related, func(rel store.Relation) bool { return !isPublic(titles[rel.Ref][1]) })
 	writeJSON(w, http.StatusOK, st.JSON(true))
+}
+
+// hidePrivateRelations drops the links to statements the public may not
+// see (a reply waiting for approval, DESIGN 8) from a page of statements.
+func hidePrivateRelations(tx *store.Tx, list []*store.Statement) error {
+	var ids []int64
+	for _, st := range list {
+		for _, rel := range st.Related {
+			ids = append(ids, rel.Ref)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	titles, err := tx.RelatedTitles(ids)
+	if err != nil {
+		return err
+	}
+	for _, st := range list {
+		st.Related = slices.DeleteFunc(st.Related, func(rel store.Relation) bool { return !isPublic(titles[rel.Ref][1]) })
+	}
+	return nil
 }
 
 // writeJSON encodes like the command line does (two-space indent).

@@ -56,12 +56,28 @@ type atomCat struct {
 
 const feedSize = 50
 
-// feed answers /feed.atom: the newest statements, every public state.
+// bodyParam reads ?body=<id>, which narrows a feed to one body's
+// statements (sent or received); ok is false for a value that is no id.
+func bodyParam(w http.ResponseWriter, r *http.Request) (string, bool) {
+	b := strings.ToLower(r.URL.Query().Get("body"))
+	if b != "" && !bodyIDPattern.MatchString(b) {
+		http.Error(w, fmt.Sprintf("body=%q: give a body id such as ccamp", r.URL.Query().Get("body")), http.StatusBadRequest)
+		return "", false
+	}
+	return b, true
+}
+
+// feed answers /feed.atom: the newest statements, every public state;
+// ?body=<id> gives one body's.
 func (h *Handler) feed(w http.ResponseWriter, r *http.Request) {
+	body, ok := bodyParam(w, r)
+	if !ok {
+		return
+	}
 	var list []*store.Statement
 	err := h.opt.Store.View(r.Context(), func(tx *store.Tx) error {
 		var err error
-		list, _, err = tx.Find(store.Query{States: publicStates, Limit: feedSize})
+		list, _, err = tx.Find(store.Query{States: publicStates, Body: body, Limit: feedSize})
 		return err
 	})
 	if err != nil {
@@ -69,8 +85,12 @@ func (h *Handler) feed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := h.opt.PublicURL
-	f := atomFeed{Title: "Liaison statements", ID: base + "/feed.atom",
-		Links:  []atomLink{{Rel: "self", Href: base + "/feed.atom", Type: "application/atom+xml"}, {Rel: "alternate", Href: base + "/", Type: "text/html"}},
+	self, alt, title := base+"/feed.atom", base+"/", "Liaison statements"
+	if body != "" {
+		self, alt, title = self+"?body="+body, alt+"?body="+body, title+" of "+body
+	}
+	f := atomFeed{Title: title, ID: self,
+		Links:  []atomLink{{Rel: "self", Href: self, Type: "application/atom+xml"}, {Rel: "alternate", Href: alt, Type: "text/html"}},
 		Author: atomPerson{Name: "liaisond"}, Updated: time.Unix(0, 0).UTC().Format(time.RFC3339)}
 	for _, st := range list {
 		updated := st.ReceivedAt
@@ -136,12 +156,17 @@ func xmlSafe(s string) string {
 const maxCalendarEvents = 2000
 
 // deadlines answers /deadlines.ics: one all-day event per open statement
-// with a deadline (RFC 5545), for a chair's calendar subscription.
+// with a deadline that is not answered yet (RFC 5545), for a chair's
+// calendar subscription; ?body=<id> gives one body's (her WG's).
 func (h *Handler) deadlines(w http.ResponseWriter, r *http.Request) {
+	body, ok := bodyParam(w, r)
+	if !ok {
+		return
+	}
 	var list []*store.Statement
 	err := h.opt.Store.View(r.Context(), func(tx *store.Tx) error {
 		var err error
-		list, _, err = tx.Find(store.Query{States: []string{store.StateOpen}, DeadlineFrom: "0000-01-01", Sort: store.SortDeadline, Limit: maxCalendarEvents})
+		list, _, err = tx.Find(store.Query{States: []string{store.StateOpen}, Body: body, Unanswered: true, DeadlineFrom: "0000-01-01", Sort: store.SortDeadline, Limit: maxCalendarEvents})
 		return err
 	})
 	if err != nil {
@@ -159,7 +184,11 @@ func (h *Handler) deadlines(w http.ResponseWriter, r *http.Request) {
 	c.line("PRODID:-//liaisond//liaison statement deadlines//EN")
 	c.line("CALSCALE:GREGORIAN")
 	c.line("METHOD:PUBLISH")
-	c.prop("X-WR-CALNAME", "Liaison statement deadlines")
+	if body != "" {
+		c.prop("X-WR-CALNAME", "Liaison statement deadlines of "+body)
+	} else {
+		c.prop("X-WR-CALNAME", "Liaison statement deadlines")
+	}
 	for _, st := range list {
 		d, err := time.Parse("2006-01-02", st.Deadline)
 		if err != nil {

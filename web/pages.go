@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -34,7 +35,7 @@ type listView struct {
 	Prev, Next string // links to the neighbouring pages, "" for none
 	Form       form
 	Bodies     []bodyOption
-	ShowStates bool
+	BodyName   string // the filtered body's name: its feed, calendar and API are linked
 	Empty      string
 }
 
@@ -89,7 +90,8 @@ func (h *Handler) item(st *store.Statement) item {
 	if st.ClosedAt != nil {
 		it.Closed = st.ClosedAt.UTC().Format("2006-01-02")
 	}
-	if d, err := time.Parse("2006-01-02", st.Deadline); err == nil && st.State != store.StateClosed {
+	// An answered statement is the action taken: its deadline no longer presses.
+	if d, err := time.Parse("2006-01-02", st.Deadline); err == nil && st.State != store.StateClosed && st.RepliedAt == nil {
 		days := int(d.Sub(h.today()).Hours() / 24)
 		switch {
 		case days < 0:
@@ -140,7 +142,7 @@ func (h *Handler) parseForm(r *http.Request) (form, store.Query, int) {
 	today := h.today()
 	switch d := v.Get("due"); d {
 	case "overdue":
-		f.Due, q.DeadlineTo = d, today.AddDate(0, 0, -1).Format("2006-01-02")
+		f.Due, q.DeadlineTo, q.Unanswered = d, today.AddDate(0, 0, -1).Format("2006-01-02"), true
 	case "7", "30", "90":
 		n, _ := strconv.Atoi(d)
 		f.Due, q.DeadlineFrom, q.DeadlineTo = d, today.Format("2006-01-02"), today.AddDate(0, 0, n).Format("2006-01-02")
@@ -160,18 +162,18 @@ func (h *Handler) parseForm(r *http.Request) (form, store.Query, int) {
 
 func (h *Handler) current(w http.ResponseWriter, r *http.Request) {
 	f, q, pageNo := h.parseForm(r)
-	q.States = []string{store.StateOpen, store.StatePending}
-	if s := r.URL.Query().Get("state"); s == store.StateOpen || s == store.StatePending {
-		f.State, q.States = s, []string{s}
-	}
+	q.States = []string{store.StateOpen}
 	h.list(w, r, listView{Page: page{Title: "Current liaison statements", Nav: "current"}, Heading: "Current liaison statements",
 		Intro:  "Statements received from and sent to other standards bodies that are still open, newest first. Closed ones are in the archive.",
-		Action: h.path("/"), ShowStates: true, Empty: "No current statement matches."}, f, q, pageNo)
+		Action: h.path("/"), Empty: "No current statement matches."}, f, q, pageNo)
 }
 
 func (h *Handler) outstanding(w http.ResponseWriter, r *http.Request) {
 	f, q, pageNo := h.parseForm(r)
 	q.States = []string{store.StateOpen}
+	// A statement answered by `reply` is the action taken (RFC 4053
+	// Appendix B): current until closed, but no longer outstanding.
+	q.Unanswered = true
 	if len(q.Purposes) == 0 {
 		q.Purposes = []string{"action", "comment"}
 	}
@@ -179,7 +181,7 @@ func (h *Handler) outstanding(w http.ResponseWriter, r *http.Request) {
 		q.Sort, f.Sort = store.SortDeadline, store.SortDeadline
 	}
 	h.list(w, r, listView{Page: page{Title: "Outstanding liaison statements", Nav: "outstanding"}, Heading: "Outstanding: action or comment requested",
-		Intro:  "Open statements that ask for action or comment, soonest deadline first. Overdue ones are marked.",
+		Intro:  "Open statements that ask for action or comment and have not been answered yet, soonest deadline first. Overdue ones are marked.",
 		Action: h.path("/outstanding"), Empty: "Nothing is outstanding."}, f, q, pageNo)
 }
 
@@ -207,6 +209,14 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, v listView, f for
 	}
 	v.Form = f
 	v.Bodies = h.bodyOptions(r)
+	if f.Body != "" {
+		v.BodyName = f.Body
+		for _, b := range v.Bodies {
+			if b.ID == f.Body {
+				v.BodyName = b.Name
+			}
+		}
+	}
 	if len(v.Items) > 0 {
 		v.From, v.To = q.Offset+1, q.Offset+len(v.Items)
 	}
@@ -270,11 +280,14 @@ type detailView struct {
 	Events   []event
 	Atts     []att
 	Archived bool
+	Managers []string // the SDO's liaison managers (RFC 4053 3.1.2)
+	Redirect string   // "addressed to X, redirected to Y by Z on D"
 }
 
 type field struct {
 	Name   string
 	Values []string
+	Bodies []store.BodyRef // for From and To: each links to the body's statements
 }
 
 type related struct {
@@ -368,18 +381,25 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 		return out
 	}
 	v.Fields = []field{
-		{"From", []string{st.From.Name}},
-		{"To", to},
-		{"Title", []string{st.Title}},
-		{"Purpose", []string{v.Purpose}},
-		{"Deadline", nonEmpty(st.Deadline)},
-		{"Submitter", nonEmpty(st.Submitter)},
-		{"Response contacts", names(st.ResponseContacts)},
-		{"Technical contacts", names(st.TechnicalContacts)},
-		{"Cc", names(st.Cc)},
+		{"From", []string{st.From.Name}, []store.BodyRef{st.From}},
+		{"To", to, st.To},
+		{Name: "Title", Values: []string{st.Title}},
+		{Name: "Purpose", Values: []string{v.Purpose}},
+		{Name: "Deadline", Values: nonEmpty(st.Deadline)},
+		{Name: "Submitter", Values: nonEmpty(st.Submitter)},
+		{Name: "Response contacts", Values: names(st.ResponseContacts)},
+		{Name: "Technical contacts", Values: names(st.TechnicalContacts)},
+		{Name: "Cc", Values: names(st.Cc)},
+	}
+	v.Redirect = redirectText(st)
+	if h.opt.LiaisonManagers != nil {
+		_, sdo := st.Sides()
+		for _, id := range sdo {
+			v.Managers = append(v.Managers, h.opt.LiaisonManagers(id)...)
+		}
 	}
 	for _, f := range st.Other {
-		v.Fields = append(v.Fields, field{f.Name, []string{f.Value}})
+		v.Fields = append(v.Fields, field{Name: f.Name, Values: []string{f.Value}})
 	}
 	for _, rel := range st.Related {
 		t, ok := titles[rel.Ref]
@@ -401,6 +421,38 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 		v.Events = append(v.Events, e)
 	}
 	h.render(w, r, http.StatusOK, "detail.html", v)
+}
+
+// redirectText says where a redirected statement was first addressed
+// (DESIGN 6: the history keeps the first addressee), from its events.
+func redirectText(st *store.Statement) string {
+	var first []store.BodyRef
+	var last store.ChangeData
+	var at time.Time
+	for _, ev := range st.Events {
+		if ev.Type != store.EventRedirected {
+			continue
+		}
+		var d store.ChangeData
+		if json.Unmarshal(ev.Data, &d) != nil || len(d.OldTo) == 0 {
+			continue
+		}
+		if first == nil {
+			first = d.OldTo
+		}
+		last, at = d, ev.At
+	}
+	if first == nil {
+		return ""
+	}
+	names := func(refs []store.BodyRef) string {
+		out := make([]string, 0, len(refs))
+		for _, r := range refs {
+			out = append(out, r.Name)
+		}
+		return strings.Join(out, ", ")
+	}
+	return fmt.Sprintf("addressed to %s, redirected to %s by %s on %s", names(first), names(last.NewTo), last.By, at.UTC().Format("2006-01-02"))
 }
 
 func nonEmpty(s string) []string {

@@ -48,6 +48,14 @@ type Options struct {
 	// (nil or a nil result: no "imap" field).
 	IMAPDetail func() any
 	PageSize   int // statements per list page; 0: 50
+	// SubmitAddress is where statements are mailed (statements@D), shown on /submit.
+	SubmitAddress string
+	// CheckSubmission reads a pasted submission as ingest would (text, its
+	// Subject); nil: /submit offers no check.
+	CheckSubmission func(text, subject string) SubmitCheck
+	// LiaisonManagers names the IETF's liaison managers for an SDO body
+	// id ("Name <addr>"), shown on statement pages (RFC 4053 3.1.2).
+	LiaisonManagers func(bodyID string) []string
 }
 
 // Handler serves the public display.
@@ -63,11 +71,15 @@ type Handler struct {
 	bodies  []bodyOption
 	bodyAt  time.Time
 	bodyMax int64
+	checks  map[string]*checkWindowCount // /submit checks per client IP
 }
 
 // publicStates are the states anyone may see; held statements (over the
-// submission rate, possibly abuse) stay out of every page, feed and API.
-var publicStates = []string{store.StateOpen, store.StatePending, store.StateClosed}
+// submission rate, possibly abuse) stay out of every page, feed and API, and
+// so do pending outgoing ones: until its submitter confirmed it and its
+// approver approved it, a statement in an IETF body's name is not the
+// body's word (a forged one must never look official, DESIGN 8).
+var publicStates = []string{store.StateOpen, store.StateClosed}
 
 func isPublic(state string) bool {
 	for _, s := range publicStates {
@@ -125,10 +137,12 @@ func New(opt Options) (*Handler, error) {
 	m.HandleFunc("GET /healthz", h.healthz)
 	m.Handle("GET /metrics", promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{ErrorLog: slogPrinter{opt.Log}}))
 	m.HandleFunc("GET /style.css", h.style)
+	m.HandleFunc("GET /submit", h.submitPage)
+	m.HandleFunc("POST /submit", h.submitCheck)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
-			h.errorPage(w, r, http.StatusMethodNotAllowed, "This site is read-only: only GET requests are answered.")
+			h.errorPage(w, r, http.StatusMethodNotAllowed, "This site is read-only: only GET requests are answered (and the check on /submit).")
 			return
 		}
 		h.errorPage(w, r, http.StatusNotFound, "There is no page at this address.")

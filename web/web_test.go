@@ -144,10 +144,25 @@ func TestListPages(t *testing.T) {
 		st.Purpose, st.Deadline = "response", ""
 	})
 	held := f.add(func(st *store.Statement) { st.State, st.Title = store.StateHeld, "Spam held back" })
+	answeredAt := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	answered := f.add(func(st *store.Statement) {
+		st.Deadline, st.RepliedAt, st.Title = "2026-11-25", &answeredAt, "Answered already"
+	})
 	ref := func(st *store.Statement) string { return st.Ref() }
 
 	cur := f.page("/")
-	sameRefs(t, "/", refs(cur), ref(pending), ref(info), ref(soon), ref(overdue))
+	// A pending outgoing statement is not public (DESIGN 8); an answered
+	// one is current until closed.
+	sameRefs(t, "/", refs(cur), ref(answered), ref(info), ref(soon), ref(overdue))
+	if strings.Contains(cur, "Our answer") {
+		t.Error("/ shows a pending outgoing statement")
+	}
+	if resp, _ := f.get(fmt.Sprintf("/ls/%d", pending.ID)); resp.StatusCode != 404 {
+		t.Errorf("/ls/%d of a pending outgoing statement: %s, want 404", pending.ID, resp.Status)
+	}
+	if !strings.Contains(f.page(fmt.Sprintf("/ls/%d", answered.ID)), "replied on 2026-11-24") {
+		t.Error("the page of an answered statement does not say so")
+	}
 	if strings.Contains(cur, "Spam held back") || strings.Contains(cur, "Old and done") {
 		t.Error("/ shows a held or closed statement")
 	}
@@ -163,6 +178,7 @@ func TestListPages(t *testing.T) {
 	}
 
 	out := f.page("/outstanding")
+	// Answered by a reply: the action is taken, so it is not outstanding.
 	sameRefs(t, "/outstanding", refs(out), ref(overdue), ref(soon))
 
 	arch := f.page("/archive")
@@ -174,23 +190,23 @@ func TestListPages(t *testing.T) {
 	}
 
 	// Filters.
-	sameRefs(t, "direction=outgoing", refs(f.page("/?direction=outgoing")), ref(pending))
+	sameRefs(t, "direction=outgoing", refs(f.page("/?direction=outgoing")))
 	sameRefs(t, "purpose=comment", refs(f.page("/?purpose=comment")), ref(soon))
-	sameRefs(t, "state=pending", refs(f.page("/?state=pending")), ref(pending))
+	sameRefs(t, "state=pending", refs(f.page("/?state=pending")), ref(answered), ref(info), ref(soon), ref(overdue))
 	sameRefs(t, "due=overdue", refs(f.page("/?due=overdue")), ref(overdue))
 	sameRefs(t, "due=7", refs(f.page("/?due=7")), ref(soon))
-	sameRefs(t, "sort=deadline", refs(f.page("/?sort=deadline")), ref(overdue), ref(soon), ref(info), ref(pending))
+	sameRefs(t, "sort=deadline", refs(f.page("/?sort=deadline")), ref(overdue), ref(answered), ref(soon), ref(info))
 	f.add(func(st *store.Statement) {
 		st.From, st.Title = store.BodyRef{ID: "ieee-802-1", Name: "IEEE 802.1"}, "From IEEE"
 		st.To = []store.BodyRef{{ID: "tsvwg", Name: "IETF TSVWG"}}
 	})
-	sameRefs(t, "body=tsvwg", refs(f.page("/?body=tsvwg")), "LS-7")
-	sameRefs(t, "body=ieee-802-1", refs(f.page("/?body=ieee-802-1")), "LS-7")
+	sameRefs(t, "body=tsvwg", refs(f.page("/?body=tsvwg")), "LS-8")
+	sameRefs(t, "body=ieee-802-1", refs(f.page("/?body=ieee-802-1")), "LS-8")
 	if !strings.Contains(f.page("/"), `<option value="tsvwg">IETF TSVWG</option>`) {
 		t.Error("the body filter does not offer tsvwg")
 	}
 	// Unknown filter values are ignored, not errors.
-	sameRefs(t, "junk filters", refs(f.page("/?direction=sideways&purpose=x&due=soonish&page=-4&sort=x")), "LS-7", ref(pending), ref(info), ref(soon), ref(overdue))
+	sameRefs(t, "junk filters", refs(f.page("/?direction=sideways&purpose=x&due=soonish&page=-4&sort=x")), "LS-8", ref(answered), ref(info), ref(soon), ref(overdue))
 	_ = held
 }
 

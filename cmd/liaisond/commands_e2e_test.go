@@ -256,8 +256,17 @@ func TestCommandsEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("Outlook HTML reply becomes the response, sent to the SDO", func(t *testing.T) {
+	t.Run("Outlook HTML reply becomes the response, sent to the SDO once the AD approves", func(t *testing.T) {
 		send("outlook-html-reply.eml", "alice@ccamp.example", aliceAddr, nil)
+		if resp := d.show(t, 2); resp.State != "pending" || d.show(t, 1).RepliedAt != nil {
+			t.Fatalf("a chair's reply is %s before approval (RFC 4052), LS-1 replied_at %v", resp.State, d.show(t, 1).RepliedAt)
+		}
+		carolAddr, _ := mp.personalReplyTo(t, keys, 2, "Approval needed", "carol@ietf.example")
+		n++
+		approve := fmt.Sprintf("From: carol@ietf.example\r\nTo: %s\r\nSubject: Re: LS-2\r\nMessage-ID: <approve-%d@client.example>\r\nContent-Type: text/plain\r\n\r\napprove\r\n", carolAddr, n)
+		if err := sendSMTP(d.smtpAddr, "carol@ietf.example", []string{carolAddr}, approve); err != nil {
+			t.Fatal(err)
+		}
 		orig := d.show(t, 1)
 		if orig.RepliedAt == nil {
 			t.Errorf("LS-1 has no replied_at")

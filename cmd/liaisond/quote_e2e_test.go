@@ -88,6 +88,12 @@ func TestHTMLQuoteEndToEnd(t *testing.T) {
 		if body != "CCAMP has reviewed the statement and agrees with the proposed OTN control approach." {
 			t.Errorf("LS-2 body is not the reply text alone:\n%s", body)
 		}
+		// A chair's reply waits for the area's AD (RFC 4052 via RFC 4053 3.2.2.4).
+		carolAddr, _ := mp.personalReplyTo(t, keys, 2, "Approval needed", "carol@ietf.example")
+		approve := "From: carol@ietf.example\r\nTo: " + carolAddr + "\r\nSubject: Re: LS-2\r\nMessage-ID: <approve-quote@client.example>\r\nContent-Type: text/plain\r\n\r\napprove\r\n"
+		if err := sendSMTP(d.smtpAddr, "carol@ietf.example", []string{carolAddr}, approve); err != nil {
+			t.Fatal(err)
+		}
 		msg := mp.waitMail(t, "rapporteur@itu.example", "[LS-2]")
 		sdoMail := mp.text(t, msg.ID)
 		if !strings.Contains(sdoMail, "CCAMP has reviewed the statement") {

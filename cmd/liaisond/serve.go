@@ -179,6 +179,9 @@ func (a *app) httpHandler() (http.Handler, error) {
 	h, err := web.New(web.Options{
 		Store: a.store, Log: a.log.With("component", "web"), Now: a.clock,
 		PublicURL: a.cfg.PublicURL, Templates: templates.Web(), IMAP: a.imapConnState, IMAPDetail: a.imapDetail,
+		SubmitAddress:   a.cfg.Addresses.Statements + "@" + a.cfg.Domain,
+		CheckSubmission: a.checkSubmission,
+		LiaisonManagers: a.liaisonManagers,
 	})
 	if err != nil {
 		return nil, exitf(exitConfigErr, "%v", err)

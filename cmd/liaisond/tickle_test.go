@@ -97,7 +97,7 @@ func TestTicklerServe(t *testing.T) {
 	clock.Set(time.Date(2027, 1, 24, 9, 0, 0, 0, time.UTC)) // 7 days before the deadline
 	waitTicklers("[LS-1] Reminder: deadline in 7 days: Response to LS on OTN control", len(ticklerRcpts))
 	body := mp.text(t, mp.messages(t)[0].ID)
-	for _, want := range []string{"is 2027-01-31, in 7 days", "What is asked: For Action", "close [reason]", "http://liaison.example/ls/1"} {
+	for _, want := range []string{"is 2027-01-31, in 7 days", "What is asked: For Action", "http://liaison.example/ls/1"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("tickler lacks %q:\n%s", want, body)
 		}

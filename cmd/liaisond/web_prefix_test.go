@@ -113,4 +113,17 @@ listen = %q
 		t.Errorf("the search form led to %s", loc)
 	}
 	check("the archive search")
+	// A body's name leads to its statements, whose feeds are linked; the
+	// submission page's check posts under the prefix too.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`li.ls a.title`)),
+		chromedp.Click(chromedp.CSS(`li.ls a.body[href$="?body=ccamp"]`)), chromedp.WaitVisible(chromedp.CSS(`#body-links`))); err != nil {
+		t.Fatalf("follow a body's name: %v", err)
+	}
+	check("a body's statements")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href$="/submit"]`)), chromedp.WaitVisible(chromedp.CSS(`#draft`)),
+		chromedp.SetValue(chromedp.CSS(`#draft`), "From: ITU-T SG15\nTo: IETF CCAMP WG\n\nText"),
+		chromedp.Click(chromedp.CSS(`#check`)), chromedp.WaitVisible(chromedp.CSS(`#check-result`))); err != nil {
+		t.Fatalf("check a draft on /submit: %v", err)
+	}
+	check("the submission check")
 }
