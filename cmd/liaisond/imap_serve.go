@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"liaisond/ingest"
+	"liaisond/receive"
 	"liaisond/store"
 )
 
@@ -35,9 +35,10 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 			return exitf(exitTempFail, "lmtp.socket %s: %v", path, err)
 		}
 		os.Chmod(path, 0o660) // the MTA's group delivers
-		srv := ingest.NewLMTPServer(a.processor, ingest.SMTPConfig{
+		srv := receive.NewLMTPServer(a.processor, receive.SMTPConfig{
 			Hostname: cfg.SMTP.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
+			StatementsAddr: cfg.Addresses.Statements + "@" + cfg.Domain,
 		}, a.log.With("component", "lmtp"))
 		if srv.Domain == "" {
 			srv.Domain = cfg.Domain
@@ -45,7 +46,7 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 		announce(cfg, stdout, "LMTP listening on unix:"+path, "socket", path)
 		start("lmtp", func() error {
 			defer os.Remove(path)
-			return ingest.ServeSMTP(ctx, srv, ln)
+			return receive.ServeSMTP(ctx, srv, ln)
 		})
 	}
 	p, err := a.imapPoller()
@@ -61,7 +62,7 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 }
 
 // imapHealth is the IMAP detail of /healthz (nil without polling).
-func (a *app) imapHealth() *ingest.IMAPStatus {
+func (a *app) imapHealth() *receive.IMAPStatus {
 	if a.imap == nil {
 		return nil
 	}
@@ -121,7 +122,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	key := ""
 	if cfg.IMAP.Addr != "" {
-		key = (&ingest.IMAPConfig{Username: cfg.IMAP.Username, Addr: cfg.IMAP.Addr, Mailbox: cfg.IMAP.Mailbox}).Key()
+		key = (&receive.IMAPConfig{Username: cfg.IMAP.Username, Addr: cfg.IMAP.Addr, Mailbox: cfg.IMAP.Mailbox}).Key()
 	}
 	out.IMAP = []imapStateJSON{}
 	found := false

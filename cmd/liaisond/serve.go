@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"liaisond/ingest"
+	"liaisond/receive"
 	"liaisond/templates"
 	"liaisond/web"
 )
@@ -55,20 +55,21 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}()
 	}
 
-	var certs *ingest.CertReloader // STARTTLS certificate, re-read on SIGHUP
+	var certs *receive.CertReloader // STARTTLS certificate, re-read on SIGHUP
 	if cfg.SMTP.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.SMTP.Listen)
 		if err != nil {
 			return exitf(exitTempFail, "smtp.listen %s: %v (is another liaisond running?)", cfg.SMTP.Listen, err)
 		}
-		scfg := ingest.SMTPConfig{
+		scfg := receive.SMTPConfig{
 			Hostname: cfg.SMTP.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
-			DataTimeout: cfg.SMTP.DataTimeout.Duration,
+			DataTimeout:    cfg.SMTP.DataTimeout.Duration,
+			StatementsAddr: cfg.Addresses.Statements + "@" + cfg.Domain,
 		}
 		tlsNote := "no STARTTLS"
 		if cfg.SMTP.TLSCertFile != "" {
-			certs, err = ingest.NewCertReloader(cfg.resolve(cfg.SMTP.TLSCertFile), cfg.resolve(cfg.SMTP.TLSKeyFile))
+			certs, err = receive.NewCertReloader(cfg.resolve(cfg.SMTP.TLSCertFile), cfg.resolve(cfg.SMTP.TLSKeyFile))
 			if err != nil {
 				ln.Close()
 				return exitf(exitConfigErr, "smtp.tls_cert_file: %v", err)
@@ -76,14 +77,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			scfg.TLSConfig = certs.TLSConfig()
 			tlsNote = "STARTTLS offered"
 		}
-		srv := ingest.NewSMTPServer(a.processor, scfg, log.With("component", "smtp"))
+		srv := receive.NewSMTPServer(a.processor, scfg, log.With("component", "smtp"))
 		if srv.Domain == "" {
 			srv.Domain = cfg.Domain
 		}
-		limited := ingest.LimitListener(ln, cfg.SMTP.MaxConnections, srv.Domain, log.With("component", "smtp"))
+		limited := receive.LimitListener(ln, cfg.SMTP.MaxConnections, srv.Domain, log.With("component", "smtp"))
 		announce(cfg, stdout, fmt.Sprintf("SMTP listening on %s (statements to %s@%s; %s)", ln.Addr(), cfg.Addresses.Statements, cfg.Domain, tlsNote),
 			"addr", ln.Addr().String(), "starttls", certs != nil, "max_connections", cfg.SMTP.MaxConnections)
-		start("smtp", func() error { return ingest.ServeSMTP(ctx, srv, limited) })
+		start("smtp", func() error { return receive.ServeSMTP(ctx, srv, limited) })
 	}
 
 	if err := a.startIMAPAndLMTP(ctx, stdout, start); err != nil {

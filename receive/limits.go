@@ -1,4 +1,4 @@
-package ingest
+package receive
 
 import (
 	"crypto/tls"
