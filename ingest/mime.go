@@ -717,25 +717,34 @@ func (p *msgParser) decodeTransfer(part *enmime.Part, num string) []byte {
 // the alphabet and decoding each "="-terminated run on its own (some
 // software concatenates encoded blocks).
 func decodeBase64(b []byte) (data []byte, damaged bool) {
-	var out []byte
-	run := make([]byte, 0, len(b))
+	// One output buffer of the final size at most, filled as the input is
+	// read: a large attachment is held once decoded, not also as a filtered
+	// copy of its encoding (full quanta decode alike in pieces or whole).
+	out := make([]byte, 0, base64.RawStdEncoding.DecodedLen(len(b))+3)
+	var chunk [4096]byte
+	run := chunk[:0]
+	decode := func() {
+		n, err := base64.RawStdEncoding.Decode(out[len(out):cap(out)], run)
+		if err != nil {
+			damaged = true
+		}
+		out = out[:len(out)+n]
+		run = run[:0]
+	}
 	flush := func() {
 		if len(run)%4 == 1 {
 			run = run[:len(run)-1]
 			damaged = true
 		}
-		d := make([]byte, base64.RawStdEncoding.DecodedLen(len(run)))
-		n, err := base64.RawStdEncoding.Decode(d, run)
-		if err != nil {
-			damaged = true
-		}
-		out = append(out, d[:n]...)
-		run = run[:0]
+		decode()
 	}
 	for _, c := range b {
 		switch {
 		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
 			run = append(run, c)
+			if len(run) == cap(run) {
+				decode() // a multiple of 4: whole quanta
+			}
 		case c == '=':
 			if len(run) > 0 {
 				flush()
