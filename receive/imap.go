@@ -628,11 +628,7 @@ func (s *IMAPSession) fetchBodies(ctx context.Context, uids []imap.UID, results 
 				if it.Literal == nil {
 					continue
 				}
-				r := io.Reader(it.Literal)
-				if limit > 0 {
-					r = io.LimitReader(r, limit+1)
-				}
-				raw, readErr = io.ReadAll(r)
+				raw, readErr = readLiteral(it.Literal, limit)
 			}
 		}
 		if failed() || uid == 0 || raw == nil {
@@ -808,4 +804,20 @@ func (s *IMAPSession) ack(uids []imap.UID, folder string, keyword imap.Flag) (st
 		s.log.Warn("the server offers neither MOVE nor UIDPLUS: messages are flagged in place, not moved", "folder", folder)
 	}
 	return "flagged " + string(keyword) + " in place", nil
+}
+
+// readLiteral reads a fetched message into one buffer of the size the
+// server announced (io.ReadAll would leave growing copies of a large
+// message behind), at most limit+1 bytes when limit > 0.
+func readLiteral(lit imap.LiteralReader, limit int64) ([]byte, error) {
+	size := lit.Size()
+	if limit > 0 && size > limit+1 {
+		size = limit + 1
+	}
+	raw := make([]byte, size)
+	n, err := io.ReadFull(lit, raw)
+	if err != nil {
+		return raw[:n], err
+	}
+	return raw, nil
 }

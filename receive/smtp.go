@@ -26,6 +26,9 @@ type SMTPConfig struct {
 	DataTimeout time.Duration
 	// TLSConfig, if set, makes the listener offer STARTTLS (RFC 3207).
 	TLSConfig *tls.Config
+	// SpoolDir, if set, is where DATA is written while it is read, so that
+	// a large message is held in memory once (see readMessage).
+	SpoolDir string
 	// StatementsAddr is named in the 550 answer to an address that is not
 	// ours, so that a sender who mistyped learns where statements go.
 	StatementsAddr string
@@ -37,7 +40,7 @@ type SMTPConfig struct {
 // 550 for addresses that are not ours.
 func NewSMTPServer(r Receiver, cfg SMTPConfig, log *slog.Logger) *smtp.Server {
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &smtpSession{r: r, log: log, statementsAddr: cfg.StatementsAddr, remote: c.Conn().RemoteAddr().String(),
+		return &smtpSession{r: r, log: log, statementsAddr: cfg.StatementsAddr, spoolDir: cfg.SpoolDir, remote: c.Conn().RemoteAddr().String(),
 			conn: c.Conn(), dataTimeout: cfg.DataTimeout}, nil
 	}))
 	s.TLSConfig = cfg.TLSConfig
@@ -78,6 +81,7 @@ type smtpSession struct {
 	r              Receiver
 	log            *slog.Logger
 	statementsAddr string
+	spoolDir       string
 	source         string // "" = smtp; lmtp for the LMTP listener
 	remote         string
 	from           string

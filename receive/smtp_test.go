@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -145,6 +146,13 @@ func (d *dialogue) data(msg string, n int) []string {
 	return replies
 }
 
+func truncate(s string) string {
+	if len(s) > 300 {
+		return s[:300] + fmt.Sprintf("... (%d bytes)", len(s))
+	}
+	return s
+}
+
 func code(reply string) string {
 	if len(reply) < 3 {
 		return reply
@@ -164,16 +172,34 @@ func TestSMTPSession(t *testing.T) {
 		rcptCode string // reply to RCPT
 		dataCode string // reply at the end of DATA
 		stored   bool
+		spool    bool  // DATA through a spool file
+		maxBytes int64 // 0: testConfig's
 	}{
 		{name: "stored", rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "250", stored: true},
 		{name: "temporary store error", err: tempErr, rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "451"},
 		{name: "unclassified error is retried", err: errors.New("disk I/O error"), rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "451"},
 		{name: "permanent error", err: fmt.Errorf("store message: %w: constraint failed", ErrPermanent), rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "554"},
+		{name: "spooled", spool: true, rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "250", stored: true},
+		{name: "large, in pieces", maxBytes: 4 << 20, rcpt: "statements@liaison.example", msg: testMessage + strings.Repeat("0123456789abcdef\r\n", 40000), rcptCode: "250", dataCode: "250", stored: true},
+		{name: "large, spooled", spool: true, maxBytes: 4 << 20, rcpt: "statements@liaison.example", msg: testMessage + strings.Repeat("0123456789abcdef\r\n", 40000), rcptCode: "250", dataCode: "250", stored: true},
+		{name: "oversize, spooled", spool: true, rcpt: "statements@liaison.example", msg: testMessage + strings.Repeat(strings.Repeat("y", 76)+"\r\n", 60), rcptCode: "250", dataCode: "552"},
 		{name: "oversize", rcpt: "statements@liaison.example", msg: testMessage + strings.Repeat("x", 80) + "\r\n" + strings.Repeat(strings.Repeat("y", 76)+"\r\n", 60), rcptCode: "250", dataCode: "552"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rcv := &memReceiver{err: tc.err}
-			d := dial(t, startServer(t, NewSMTPServer(rcv, testConfig, slog.New(slog.DiscardHandler))))
+			cfg := testConfig
+			if tc.spool {
+				cfg.SpoolDir = t.TempDir()
+				t.Cleanup(func() {
+					if left, _ := os.ReadDir(cfg.SpoolDir); len(left) > 0 {
+						t.Errorf("%d files left in the spool directory", len(left))
+					}
+				})
+			}
+			if tc.maxBytes > 0 {
+				cfg.MaxMessageBytes = tc.maxBytes
+			}
+			d := dial(t, startServer(t, NewSMTPServer(rcv, cfg, slog.New(slog.DiscardHandler))))
 			d.cmd("EHLO client.example")
 			if r := d.cmd("MAIL FROM:<a@sdo.example>"); code(r) != "250" {
 				t.Fatalf("MAIL: %q", r)
@@ -200,7 +226,7 @@ func TestSMTPSession(t *testing.T) {
 			}
 			m := msgs[0]
 			if m.raw != tc.msg {
-				t.Errorf("stored %q, want %q (dot-stuffing undone)", m.raw, tc.msg)
+				t.Errorf("stored %q, want %q (dot-stuffing undone)", truncate(m.raw), truncate(tc.msg))
 			}
 			if m.env.Source != "smtp" || m.env.MailFrom != "a@sdo.example" || strings.Join(m.env.Rcpt, ",") != tc.rcpt ||
 				!m.env.Known || m.env.Peer.String() != "127.0.0.1" {

@@ -21,6 +21,10 @@ import (
 func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func(name string, fn func() error)) error {
 	cfg := a.cfg
 	if cfg.LMTP.Socket != "" {
+		spool, err := a.spoolDir()
+		if err != nil {
+			return err
+		}
 		path := cfg.resolve(cfg.LMTP.Socket)
 		// A socket left by a daemon that died is in the way; anything else is not ours to remove.
 		if fi, err := os.Lstat(path); err == nil && fi.Mode().Type() == fs.ModeSocket {
@@ -39,6 +43,7 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 			Hostname: cfg.SMTP.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
 			StatementsAddr: cfg.Addresses.Statements + "@" + cfg.Domain,
+			SpoolDir:       spool,
 		}, a.log.With("component", "lmtp"))
 		if srv.Domain == "" {
 			srv.Domain = cfg.Domain

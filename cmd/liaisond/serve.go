@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -56,6 +57,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 
 	var certs *receive.CertReloader // STARTTLS certificate, re-read on SIGHUP
+	spool, err := a.spoolDir()
+	if err != nil {
+		return err
+	}
 	if cfg.SMTP.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.SMTP.Listen)
 		if err != nil {
@@ -66,6 +71,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
 			DataTimeout:    cfg.SMTP.DataTimeout.Duration,
 			StatementsAddr: cfg.Addresses.Statements + "@" + cfg.Domain,
+			SpoolDir:       spool,
 		}
 		tlsNote := "no STARTTLS"
 		if cfg.SMTP.TLSCertFile != "" {
@@ -188,4 +194,15 @@ func (a *app) httpHandler() (http.Handler, error) {
 		return nil, exitf(exitConfigErr, "%v", err)
 	}
 	return h, nil
+}
+
+// spoolDir is where the SMTP and LMTP listeners write DATA while they read
+// it (receive.SMTPConfig.SpoolDir), in the data directory: the files are
+// unlinked as soon as they are made, and nothing in it outlives a message.
+func (a *app) spoolDir() (string, error) {
+	dir := filepath.Join(a.cfg.resolve(a.cfg.DataDir), "spool")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", exitf(exitTempFail, "spool directory %s: %v", dir, err)
+	}
+	return dir, nil
 }
