@@ -61,7 +61,7 @@ func TestParseLargeBodiesSameAsWhole(t *testing.T) {
 		"nested alternative with large HTML, last part unclosed": head + "Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer\r\nContent-Type: multipart/alternative; boundary=\"inner\"\r\n\r\n--inner\r\nContent-Type: text/plain\r\n\r\n" + fields +
 			"--inner\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><p>" + text(1100<<10, "</p>\r\n<p>") + "</p></body></html>\r\n--inner--\r\n" +
 			"--outer\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(pdf, "\r\n"),
-		"single part": head + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + fields + text(1100<<10, "\r\n"),
+		"single part":        head + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + fields + text(1100<<10, "\r\n"),
 		"single base64 part": head + "Content-Type: application/pdf; name=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64(pdf, "\r\n"),
 		"attached message": head + "Content-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n--xx\r\n\r\n" + fields +
 			"--xx\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\n" + text(1100<<10, "\r\n") + "--xx--\r\n",
