@@ -18,8 +18,8 @@ import (
 // largeSubmission is a statement of about size bytes: a short text and a
 // PDF-like attachment of random bytes (incompressible, as real PDFs
 // mostly are), base64 in lines of 76.
-func largeSubmission(size int) string {
-	pdf := make([]byte, size*3/4-4096)
+func largeSubmission(size int) (msg string, pdf []byte) {
+	pdf = make([]byte, size*3/4-4096)
 	copy(pdf, "%PDF-1.7\n")
 	rand.Read(pdf[16:])
 	var b strings.Builder
@@ -36,7 +36,7 @@ func largeSubmission(size int) string {
 		enc = enc[76:]
 	}
 	b.WriteString(enc + "\r\n--xx--\r\n")
-	return b.String()
+	return b.String(), pdf
 }
 
 // vmHWM is a process's peak resident set size in MB (VmHWM in /proc).
@@ -61,7 +61,7 @@ func vmHWM(pid int) (float64, error) {
 // comparison.
 func BenchmarkLargeSubmissionRSS(b *testing.B) {
 	const size = 24 << 20
-	msg := largeSubmission(size)
+	msg, _ := largeSubmission(size)
 	bin := filepath.Join(b.TempDir(), "liaisond")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
