@@ -13,8 +13,12 @@ import (
 	"net/mail"
 	"strings"
 
+	"liaisond/receive"
 	"liaisond/store"
 )
+
+// The processor is what the listeners and the poller hand messages to.
+var _ receive.IMAPReceiver = (*Processor)(nil)
 
 // ClassOversize is the class of a message recorded without its body.
 const ClassOversize = "oversize"
