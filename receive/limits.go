@@ -1,6 +1,7 @@
 package receive
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -66,14 +67,39 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // readMessage reads a message into one buffer of its exact size, so that a
 // large message is held once: io.ReadAll's growing buffer leaves about four
-// times the message behind for the garbage collector. With spoolDir the
-// message goes to a file there first (unlinked at once, so a crash leaves
-// nothing behind); without, it is read in pieces and joined.
+// times the message behind for the garbage collector. The first MB is read
+// in pieces; a message that goes on past it, with spoolDir set, continues
+// into a file there (unlinked at once, so a crash leaves nothing behind)
+// and is read back whole, else the pieces are joined.
 func readMessage(r io.Reader, spoolDir string) ([]byte, error) {
-	if spoolDir == "" {
-		return readPieces(r)
+	const inMemory = 1 << 20
+	pieces, total, done, err := readPieces(r, inMemory)
+	if err != nil {
+		return nil, err
 	}
-	f, err := os.CreateTemp(spoolDir, "data-*")
+	if !done {
+		if spoolDir != "" {
+			return spool(io.MultiReader(piecesReader(pieces), r), spoolDir)
+		}
+		more, n, _, err := readPieces(r, -1)
+		if err != nil {
+			return nil, err
+		}
+		pieces, total = append(pieces, more...), total+n
+	}
+	if len(pieces) == 1 {
+		return pieces[0], nil
+	}
+	raw := make([]byte, 0, total)
+	for _, p := range pieces {
+		raw = append(raw, p...)
+	}
+	return raw, nil
+}
+
+// spool copies r into a file in dir and reads it back into one buffer.
+func spool(r io.Reader, dir string) ([]byte, error) {
+	f, err := os.CreateTemp(dir, "data-*")
 	if err != nil {
 		return nil, fmt.Errorf("spool the message: %w", err)
 	}
@@ -90,33 +116,33 @@ func readMessage(r io.Reader, spoolDir string) ([]byte, error) {
 	return raw, nil
 }
 
-// readPieces reads r in pieces of 256 KB and joins them once at the end.
-func readPieces(r io.Reader) ([]byte, error) {
-	const piece = 256 << 10
-	var pieces [][]byte
-	total := 0
-	for {
+// readPieces reads r in pieces of 64 KB until its end (done) or, when
+// limit >= 0, until limit bytes are read.
+func readPieces(r io.Reader, limit int) (pieces [][]byte, total int, done bool, err error) {
+	const piece = 64 << 10
+	for limit < 0 || total < limit {
 		buf := make([]byte, piece)
 		n, err := io.ReadFull(r, buf)
 		if n > 0 {
-			pieces = append(pieces, buf[:n])
+			pieces = append(pieces, buf[:n:n])
 			total += n
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			break
+			return pieces, total, true, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, false, err
 		}
 	}
-	if len(pieces) == 1 {
-		return pieces[0], nil
+	return pieces, total, false, nil
+}
+
+func piecesReader(pieces [][]byte) io.Reader {
+	rs := make([]io.Reader, len(pieces))
+	for i, p := range pieces {
+		rs[i] = bytes.NewReader(p)
 	}
-	raw := make([]byte, 0, total)
-	for _, p := range pieces {
-		raw = append(raw, p...)
-	}
-	return raw, nil
+	return io.MultiReader(rs...)
 }
 
 // LimitListener caps the connections served at once. One over the cap is

@@ -120,7 +120,11 @@ func (s *smtpSession) Data(r io.Reader) error {
 			s.log.Warn("message refused", "remote", s.remote, "from", s.from, "code", se.Code, "reason", se.Message)
 			return se
 		}
-		return err
+		// The connection broke, or the spool directory failed us: the
+		// client keeps the message and retries; the error stays in the log.
+		s.log.Warn("message not read; asked the client to retry", "remote", s.remote, "from", s.from, "err", err)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+			Message: "Temporary failure receiving the message, please try again later"}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -160,6 +161,9 @@ func code(reply string) string {
 	return reply[:3]
 }
 
+// largeMessage is over the MB readMessage keeps in memory before it spools.
+var largeMessage = testMessage + strings.Repeat("0123456789abcdef\r\n", 80000)
+
 const testMessage = "From: a@sdo.example\r\nTo: statements@liaison.example\r\nSubject: LS on things\r\nMessage-ID: <m1@sdo.example>\r\n\r\nTitle: Things\r\n.leading dot\r\n"
 
 func TestSMTPSession(t *testing.T) {
@@ -172,23 +176,28 @@ func TestSMTPSession(t *testing.T) {
 		rcptCode string // reply to RCPT
 		dataCode string // reply at the end of DATA
 		stored   bool
-		spool    bool  // DATA through a spool file
-		maxBytes int64 // 0: testConfig's
+		spool    string // "ok": a spool directory; "missing": one that does not exist
+		maxBytes int64  // 0: testConfig's
 	}{
 		{name: "stored", rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "250", stored: true},
 		{name: "temporary store error", err: tempErr, rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "451"},
 		{name: "unclassified error is retried", err: errors.New("disk I/O error"), rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "451"},
 		{name: "permanent error", err: fmt.Errorf("store message: %w: constraint failed", ErrPermanent), rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "554"},
-		{name: "spooled", spool: true, rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "250", stored: true},
-		{name: "large, in pieces", maxBytes: 4 << 20, rcpt: "statements@liaison.example", msg: testMessage + strings.Repeat("0123456789abcdef\r\n", 40000), rcptCode: "250", dataCode: "250", stored: true},
-		{name: "large, spooled", spool: true, maxBytes: 4 << 20, rcpt: "statements@liaison.example", msg: testMessage + strings.Repeat("0123456789abcdef\r\n", 40000), rcptCode: "250", dataCode: "250", stored: true},
-		{name: "oversize, spooled", spool: true, rcpt: "statements@liaison.example", msg: testMessage + strings.Repeat(strings.Repeat("y", 76)+"\r\n", 60), rcptCode: "250", dataCode: "552"},
+		{name: "small: no spool needed", spool: "missing", rcpt: "statements@liaison.example", msg: testMessage, rcptCode: "250", dataCode: "250", stored: true},
+		{name: "large, in pieces", maxBytes: 4 << 20, rcpt: "statements@liaison.example", msg: largeMessage, rcptCode: "250", dataCode: "250", stored: true},
+		{name: "large, spooled", spool: "ok", maxBytes: 4 << 20, rcpt: "statements@liaison.example", msg: largeMessage, rcptCode: "250", dataCode: "250", stored: true},
+		{name: "large, spool unusable", spool: "missing", maxBytes: 4 << 20, rcpt: "statements@liaison.example", msg: largeMessage, rcptCode: "250", dataCode: "451"},
+		{name: "oversize, spooled", spool: "ok", maxBytes: 1 << 20, rcpt: "statements@liaison.example", msg: largeMessage, rcptCode: "250", dataCode: "552"},
+		{name: "oversize, spooled", spool: "ok", rcpt: "statements@liaison.example", msg: testMessage + strings.Repeat(strings.Repeat("y", 76)+"\r\n", 60), rcptCode: "250", dataCode: "552"},
 		{name: "oversize", rcpt: "statements@liaison.example", msg: testMessage + strings.Repeat("x", 80) + "\r\n" + strings.Repeat(strings.Repeat("y", 76)+"\r\n", 60), rcptCode: "250", dataCode: "552"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rcv := &memReceiver{err: tc.err}
 			cfg := testConfig
-			if tc.spool {
+			switch tc.spool {
+			case "missing":
+				cfg.SpoolDir = filepath.Join(t.TempDir(), "missing")
+			case "ok":
 				cfg.SpoolDir = t.TempDir()
 				t.Cleanup(func() {
 					if left, _ := os.ReadDir(cfg.SpoolDir); len(left) > 0 {
@@ -211,7 +220,7 @@ func TestSMTPSession(t *testing.T) {
 			if code(got) != tc.dataCode {
 				t.Errorf("end of DATA: %q, want %s", got, tc.dataCode)
 			}
-			if strings.Contains(got, "locked") || strings.Contains(got, "constraint") || strings.Contains(got, "I/O") {
+			if strings.Contains(got, "locked") || strings.Contains(got, "constraint") || strings.Contains(got, "I/O") || strings.Contains(got, "no such file") {
 				t.Errorf("the store's error reached the client: %q", got)
 			}
 			msgs := rcv.messages()
