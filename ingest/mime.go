@@ -308,7 +308,7 @@ func (p *msgParser) parse(raw []byte) error {
 	data, cut := limitBoundaryLines(raw)
 	skeleton := data
 	if !p.whole {
-		skeleton, p.elided = elide(data, scanBoundaries(data))
+		skeleton, p.elided = elide(data)
 	}
 	root, err := p.newParser().ReadParts(bytes.NewReader(skeleton))
 	if err != nil {

@@ -27,12 +27,12 @@ type elisions [][]byte
 // break belongs to the delimiter), or to the end. Multipart and message
 // parts are left whole, as is anything that does not look as expected:
 // enmime then reads it as before.
-func elide(data []byte, boundaries []string) ([]byte, elisions) {
+func elide(data []byte) ([]byte, elisions) {
 	if len(data) < largeBody || bytes.Contains(data, elidedPrefix) {
 		return data, nil
 	}
 	known := map[string]bool{}
-	for _, b := range boundaries {
+	for _, b := range scanBoundaries(data) {
 		known[b] = true
 	}
 	// The delimiter lines: where each starts and where the line after it
