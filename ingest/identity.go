@@ -37,76 +37,129 @@ var traceHeaders = map[string]bool{
 // is still recognized when it comes again.
 func identity(raw []byte, rawSum string) (messageID, id, legacy string) {
 	legacy = legacyIdentity(raw, rawSum)
-	norm := normalizeLines(raw)
-	if bytes.HasPrefix(norm, []byte("From ")) {
-		if i := bytes.IndexByte(norm, '\n'); i >= 0 {
-			norm = norm[i+1:]
+	// The message is read line by line, normalized on the way (see
+	// normalizedLines): the header section is collected and, at its end,
+	// read and hashed; the body goes straight into the hash after it, so a
+	// large message is not copied.
+	var (
+		header  []byte // normalized header section, through its blank line
+		started bool   // the header section was read
+		bad     bool   // ... and is not a header
+		first   = true
+		h       = sha256.New()
+		pending []byte // white space and newlines not yet known to be inside the body
+	)
+	start := func() {
+		started = true
+		m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(header)))
+		if err != nil {
+			bad = true
+			return
 		}
+		messageID = strings.Trim(strings.TrimSpace(m.Header.Get("Message-Id")), "<>")
+		if messageID != "" {
+			h.Write([]byte(messageID))
+			h.Write([]byte{0})
+			return
+		}
+		// No Message-ID: the header fields a sender wrote, in a fixed order
+		// (relays may reorder, never rewrite them), then the body.
+		var names []string
+		for k := range m.Header {
+			if !traceHeaders[textproto.CanonicalMIMEHeaderKey(k)] {
+				names = append(names, k)
+			}
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			for _, v := range m.Header[k] {
+				h.Write([]byte(strings.ToLower(k)))
+				h.Write([]byte{':'})
+				h.Write([]byte(strings.Join(strings.Fields(v), " ")))
+				h.Write([]byte{'\n'})
+			}
+		}
+		h.Write([]byte{0})
 	}
-	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(norm)))
-	if err != nil {
+	// The body counts without the white space at its end.
+	writeBody := func(b []byte) {
+		if bad {
+			return
+		}
+		j := bytes.LastIndexFunc(b, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' })
+		if j < 0 {
+			pending = append(pending, b...)
+			return
+		}
+		h.Write(pending)
+		pending = pending[:0]
+		h.Write(b[:j+1])
+		pending = append(pending, b[j+1:]...)
+	}
+	newline := []byte{'\n'}
+	normalizedLines(raw, func(line []byte, nl bool) {
+		if first {
+			first = false
+			if nl && bytes.HasPrefix(append(line[:len(line):len(line)], '\n'), []byte("From ")) {
+				return // an mbox separator line
+			}
+			if nl && len(line) == 0 {
+				// No header fields at all: the rest is the body.
+				header = []byte{'\n'}
+				start()
+				return
+			}
+		}
+		if started {
+			writeBody(line)
+			if nl {
+				writeBody(newline)
+			}
+			return
+		}
+		header = append(header, line...)
+		if nl {
+			header = append(header, '\n')
+			if len(line) == 0 {
+				start() // the blank line that ends the header section
+			}
+		}
+	})
+	if !started {
+		start() // a header section without a body
+	}
+	if bad {
 		return "", "raw:" + rawSum, legacy
 	}
-	messageID = strings.Trim(strings.TrimSpace(m.Header.Get("Message-Id")), "<>")
-	var body []byte
-	switch i := bytes.Index(norm, []byte("\n\n")); {
-	case bytes.HasPrefix(norm, []byte("\n")): // no header fields at all
-		body = norm[1:]
-	case i >= 0:
-		body = norm[i+2:]
-	}
-	body = bytes.TrimRight(body, " \t\n")
-	h := sha256.New()
 	if messageID != "" {
-		h.Write([]byte(messageID))
-		h.Write([]byte{0})
-		h.Write(body)
 		return messageID, "mid2:" + hex.EncodeToString(h.Sum(nil)), legacy
 	}
-	// No Message-ID: the header fields a sender wrote, in a fixed order
-	// (relays may reorder, never rewrite them), then the body.
-	var names []string
-	for k := range m.Header {
-		if !traceHeaders[textproto.CanonicalMIMEHeaderKey(k)] {
-			names = append(names, k)
-		}
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		for _, v := range m.Header[k] {
-			h.Write([]byte(strings.ToLower(k)))
-			h.Write([]byte{':'})
-			h.Write([]byte(strings.Join(strings.Fields(v), " ")))
-			h.Write([]byte{'\n'})
-		}
-	}
-	h.Write([]byte{0})
-	h.Write(body)
 	return "", "hdr2:" + hex.EncodeToString(h.Sum(nil)), legacy
 }
 
-// normalizeLines turns CRLF and lone CR into LF and drops white space at
-// the ends of lines (a pipe or a mailbox may lose or keep it).
-func normalizeLines(raw []byte) []byte {
-	out := make([]byte, 0, len(raw))
-	lineStart := 0
+// normalizedLines calls fn with each line of raw as identity counts it:
+// CRLF and lone CR end a line like LF, and white space at the end of a
+// line is dropped (a pipe or a mailbox may lose or keep it). nl is false
+// for a last line without a line end, which is passed as it is. line is a
+// slice of raw: fn must not keep it.
+func normalizedLines(raw []byte, fn func(line []byte, nl bool)) {
+	start := 0
 	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c == '\r' {
+		switch raw[i] {
+		case '\r':
+			fn(bytes.TrimRight(raw[start:i], " \t"), true)
 			if i+1 < len(raw) && raw[i+1] == '\n' {
-				continue
+				i++
 			}
-			c = '\n'
+			start = i + 1
+		case '\n':
+			fn(bytes.TrimRight(raw[start:i], " \t"), true)
+			start = i + 1
 		}
-		if c == '\n' {
-			trimmed := bytes.TrimRight(out[lineStart:], " \t")
-			out = append(out[:lineStart+len(trimmed)], '\n')
-			lineStart = len(out)
-			continue
-		}
-		out = append(out, c)
 	}
-	return out
+	if start < len(raw) {
+		fn(raw[start:], false)
+	}
 }
 
 // legacyIdentity is the identity of liaisond before trace headers and line

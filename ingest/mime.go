@@ -130,6 +130,12 @@ func (m *Message) IsSevere() bool {
 // (no header section); malformed MIME yields a Message with what could be recovered plus Problems.
 // It never panics (recover inside and turn a panic into an error, as enmime has had panics on hostile input).
 func ParseMessage(raw []byte) (m *Message, rerr error) {
+	return parseMessage(raw, false)
+}
+
+// parseMessage is ParseMessage; whole hands enmime even the large bodies
+// (tests compare).
+func parseMessage(raw []byte, whole bool) (m *Message, rerr error) {
 	defer func() {
 		if x := recover(); x != nil {
 			m, rerr = nil, fmt.Errorf("parsing message: internal error: %v", x)
@@ -148,7 +154,7 @@ func ParseMessage(raw []byte) (m *Message, rerr error) {
 		return nil, errors.New("not a mail message: no header section")
 	}
 
-	p := &msgParser{m: &Message{}, seen: map[string]bool{}}
+	p := &msgParser{m: &Message{}, seen: map[string]bool{}, whole: whole}
 	if err := p.parse(raw); err != nil {
 		// A header section but a structure enmime refuses: keep what the
 		// header says and report the problem, so the sender is answered
@@ -205,6 +211,8 @@ type msgParser struct {
 	html       string   // first HTML body part, decoded
 	htmlBodies []string // all HTML body parts, lowercased, to find cid: references
 	candidates []candidate
+	elided     elisions // large bodies kept out of enmime (mime_large.go)
+	whole      bool     // elide nothing
 
 	seen    map[string]bool // problems already added
 	dropped int             // problems beyond maxProblems
@@ -298,7 +306,11 @@ func (p *msgParser) parseMediaType(v string) (string, map[string]string, []strin
 
 func (p *msgParser) parse(raw []byte) error {
 	data, cut := limitBoundaryLines(raw)
-	root, err := p.newParser().ReadParts(bytes.NewReader(data))
+	skeleton := data
+	if !p.whole {
+		skeleton, p.elided = elide(data)
+	}
+	root, err := p.newParser().ReadParts(bytes.NewReader(skeleton))
 	if err != nil {
 		return fmt.Errorf("reading message: %v", err)
 	}
@@ -688,28 +700,29 @@ func (p *msgParser) htmlResource(part *enmime.Part) bool {
 // decodeTransfer undoes the Content-Transfer-Encoding (RFC 2045 6),
 // tolerating damage.
 func (p *msgParser) decodeTransfer(part *enmime.Part, num string) []byte {
+	content := p.elided.restore(part.Content)
 	cte := strings.ToLower(strings.TrimSpace(part.Header.Get("Content-Transfer-Encoding")))
 	if i := strings.IndexAny(cte, " \t;("); i >= 0 {
 		cte = cte[:i]
 	}
 	switch cte {
 	case "", "7bit", "8bit", "binary":
-		return part.Content
+		return content
 	case "base64":
-		data, damaged := decodeBase64(part.Content)
+		data, damaged := decodeBase64(content)
 		if damaged {
 			p.problem("%s: damaged base64 encoding; some content may be lost", where(num))
 		}
 		return data
 	case "quoted-printable":
-		data, damaged := decodeQP(part.Content)
+		data, damaged := decodeQP(content)
 		if damaged {
 			p.problem("%s: malformed quoted-printable encoding, decoded as well as possible", where(num))
 		}
 		return data
 	default:
 		p.problem("%s: unknown Content-Transfer-Encoding %q, content taken as is", where(num), cte)
-		return part.Content
+		return content
 	}
 }
 
@@ -717,25 +730,34 @@ func (p *msgParser) decodeTransfer(part *enmime.Part, num string) []byte {
 // the alphabet and decoding each "="-terminated run on its own (some
 // software concatenates encoded blocks).
 func decodeBase64(b []byte) (data []byte, damaged bool) {
-	var out []byte
-	run := make([]byte, 0, len(b))
+	// One output buffer of the final size at most, filled as the input is
+	// read: a large attachment is held once decoded, not also as a filtered
+	// copy of its encoding (full quanta decode alike in pieces or whole).
+	out := make([]byte, 0, base64.RawStdEncoding.DecodedLen(len(b))+3)
+	var chunk [4096]byte
+	run := chunk[:0]
+	decode := func() {
+		n, err := base64.RawStdEncoding.Decode(out[len(out):cap(out)], run)
+		if err != nil {
+			damaged = true
+		}
+		out = out[:len(out)+n]
+		run = run[:0]
+	}
 	flush := func() {
 		if len(run)%4 == 1 {
 			run = run[:len(run)-1]
 			damaged = true
 		}
-		d := make([]byte, base64.RawStdEncoding.DecodedLen(len(run)))
-		n, err := base64.RawStdEncoding.Decode(d, run)
-		if err != nil {
-			damaged = true
-		}
-		out = append(out, d[:n]...)
-		run = run[:0]
+		decode()
 	}
 	for _, c := range b {
 		switch {
 		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
 			run = append(run, c)
+			if len(run) == cap(run) {
+				decode() // a multiple of 4: whole quanta
+			}
 		case c == '=':
 			if len(run) > 0 {
 				flush()
@@ -976,9 +998,18 @@ func limitBoundaryLines(raw []byte) ([]byte, bool) {
 func scanBoundaries(data []byte) []string {
 	var l []string
 	seen := map[string]bool{}
-	lines := bytes.SplitAfter(data, []byte("\n"))
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
+	// lineAt is the line starting at pos, through its '\n', and where the
+	// next one starts (lines are not split out first: a large message
+	// would need a slice header per line).
+	lineAt := func(pos int) ([]byte, int) {
+		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+			return data[pos : pos+i+1], pos + i + 1
+		}
+		return data[pos:], len(data)
+	}
+	for pos := 0; pos < len(data); {
+		line, next := lineAt(pos)
+		pos = next
 		if len(line) < 13 || !bytes.EqualFold(line[:12], []byte("content-type")) {
 			continue
 		}
@@ -987,13 +1018,14 @@ func scanBoundaries(data []byte) []string {
 			continue
 		}
 		field := bytes.TrimRight(rest[1:], "\r\n")
-		for i+1 < len(lines) {
-			next := bytes.TrimRight(lines[i+1], "\r\n")
+		for pos < len(data) {
+			nextLine, after := lineAt(pos)
+			next := bytes.TrimRight(nextLine, "\r\n")
 			if len(next) == 0 || next[0] != ' ' && next[0] != '\t' && bytes.IndexByte(next, ':') >= 0 {
 				break
 			}
 			field = append(append(field[:len(field):len(field)], ' '), next...)
-			i++
+			pos = after
 		}
 		if !bytes.Contains(bytes.ToLower(field), []byte("boundary")) {
 			continue

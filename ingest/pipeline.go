@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"liaisond/directory"
+	"liaisond/receive"
 	"liaisond/store"
 	"liaisond/token"
 )
@@ -68,18 +69,9 @@ type Processor struct {
 	LookupTXT func(domain string) ([]string, error)
 }
 
-// Envelope is what the transport knew about a message besides its bytes.
-type Envelope struct {
-	Source   string   // smtp, lmtp, imap, pipe
-	MailFrom string   // envelope sender ("" for the null sender <>)
-	Rcpt     []string // envelope recipients
-	// Known is false when the transport had no envelope (a pipe without
-	// arguments): then an empty MailFrom means nothing.
-	Known bool
-	// Peer is the address of the SMTP client; none for pipe, LMTP and
-	// IMAP, where the local MTA delivered (DESIGN 7).
-	Peer netip.Addr
-}
+// Envelope is what the transport knew about a message besides its bytes
+// (defined in receive, which hands messages to the Processor).
+type Envelope = receive.Envelope
 
 // Message classes.
 const (
@@ -92,14 +84,7 @@ const (
 )
 
 // Result says what became of a received message.
-type Result struct {
-	MessageID int64 // stored message id
-	Duplicate bool  // an identical message was stored before; nothing changed
-	Class     string
-	State     string // the stored message's state
-	Statement int64  // the statement it created, if any
-	Problems  []string
-}
+type Result = receive.Result
 
 // ErrTemporary wraps failures the sender should retry (SMTP 451, exit 75).
 var ErrTemporary = store.ErrTemporary

@@ -55,9 +55,13 @@ func (t *Tx) InsertMessage(m *Message) (id int64, dup bool, err error) {
 	if state == "" {
 		state = MessageReceived
 	}
+	raw := m.Raw
+	if len(raw) >= pieceSize {
+		raw = []byte{} // kept in pieces, below
+	}
 	res, err := t.exec(`INSERT INTO messages (received_at, source, mail_from, rcpt_to, message_id, identity, sha256, size, raw, class, state, error)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(identity) DO NOTHING`,
-		fmtTime(m.ReceivedAt), m.Source, m.MailFrom, string(rcpt), m.MessageID, m.Identity, m.SHA256, len(m.Raw), m.Raw, m.Class, state, m.Error)
+		fmtTime(m.ReceivedAt), m.Source, m.MailFrom, string(rcpt), m.MessageID, m.Identity, m.SHA256, len(m.Raw), raw, m.Class, state, m.Error)
 	if err != nil {
 		return 0, false, fmt.Errorf("store message: %w", err)
 	}
@@ -69,8 +73,16 @@ func (t *Tx) InsertMessage(m *Message) (id int64, dup bool, err error) {
 		return id, true, nil
 	}
 	id, err = res.LastInsertId()
+	if err != nil {
+		return 0, false, err
+	}
 	m.ID = id
-	return id, false, err
+	if len(raw) < len(m.Raw) {
+		if err := t.putPieces(messageKey(id), m.Raw); err != nil {
+			return 0, false, fmt.Errorf("store message: %w", err)
+		}
+	}
+	return id, false, nil
 }
 
 // SetMessageState records what became of a message.
@@ -83,13 +95,19 @@ func (t *Tx) SetMessageState(id int64, class, state, errText string) error {
 func (t *Tx) Message(id int64) (*Message, error) {
 	var m Message
 	var at, rcpt string
-	err := t.queryRow(`SELECT id, received_at, source, mail_from, rcpt_to, message_id, identity, sha256, raw, class, state, error
-		FROM messages WHERE id = ?`, id).Scan(&m.ID, &at, &m.Source, &m.MailFrom, &rcpt, &m.MessageID, &m.Identity, &m.SHA256, &m.Raw, &m.Class, &m.State, &m.Error)
+	var size int64
+	err := t.queryRow(`SELECT id, received_at, source, mail_from, rcpt_to, message_id, identity, sha256, size, raw, class, state, error
+		FROM messages WHERE id = ?`, id).Scan(&m.ID, &at, &m.Source, &m.MailFrom, &rcpt, &m.MessageID, &m.Identity, &m.SHA256, &size, &m.Raw, &m.Class, &m.State, &m.Error)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("message %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if len(m.Raw) == 0 && size > 0 {
+		if m.Raw, err = t.readPieces(messageKey(id), size); err != nil {
+			return nil, fmt.Errorf("message %d: %w", id, err)
+		}
 	}
 	m.ReceivedAt = parseTime(at)
 	json.Unmarshal([]byte(rcpt), &m.RcptTo)

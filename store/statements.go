@@ -167,9 +167,18 @@ func (t *Tx) putBlob(a *Attachment) error {
 	sum := sha256.Sum256(a.Data)
 	a.SHA256 = hex.EncodeToString(sum[:])
 	a.Size = int64(len(a.Data))
-	_, err := t.exec(`INSERT INTO blobs (sha256, size, data) VALUES (?,?,?) ON CONFLICT(sha256) DO NOTHING`, a.SHA256, a.Size, a.Data)
+	data := a.Data
+	if len(data) >= pieceSize {
+		data = []byte{} // kept in pieces, below
+	}
+	res, err := t.exec(`INSERT INTO blobs (sha256, size, data) VALUES (?,?,?) ON CONFLICT(sha256) DO NOTHING`, a.SHA256, a.Size, data)
 	if err != nil {
 		return fmt.Errorf("store attachment content: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 && len(data) < len(a.Data) {
+		if err := t.putPieces(a.SHA256, a.Data); err != nil {
+			return fmt.Errorf("store attachment content: %w", err)
+		}
 	}
 	return nil
 }
@@ -181,6 +190,11 @@ func (t *Tx) AttachmentData(statementID int64, pos int) (*Attachment, error) {
 		WHERE a.statement_id = ? AND a.pos = ?`, statementID, pos).Scan(&a.Name, &a.ContentType, &a.Size, &a.SHA256, &a.Data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("attachment %d of LS-%d: %w", pos, statementID, ErrNotFound)
+	}
+	if err == nil && len(a.Data) == 0 && a.Size > 0 {
+		if a.Data, err = t.readPieces(a.SHA256, a.Size); err != nil {
+			return nil, fmt.Errorf("attachment %d of LS-%d: %w", pos, statementID, err)
+		}
 	}
 	return &a, err
 }

@@ -17,6 +17,7 @@ import (
 	"liaisond/directory"
 	"liaisond/ingest"
 	"liaisond/notify"
+	"liaisond/receive"
 	"liaisond/store"
 	"liaisond/templates"
 	"liaisond/token"
@@ -35,7 +36,7 @@ type app struct {
 	processor *ingest.Processor
 	sender    *notify.Sender
 	wake      chan struct{}
-	imap      *ingest.Poller // nil: no [imap] polling
+	imap      *receive.Poller // nil: no [imap] polling
 }
 
 // commonFlags parses -config (and the command's own flags) and loads the config.

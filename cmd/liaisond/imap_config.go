@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"liaisond/ingest"
+	"liaisond/receive"
 )
 
 // IMAPConfig is the [imap] section (DESIGN 9): the mailbox liaisond takes
@@ -143,7 +143,7 @@ func loadCAPool(path string) (*x509.CertPool, error) {
 
 // imapPoller builds the poller from the configuration, or nil when
 // imap.addr is not set.
-func (a *app) imapPoller() (*ingest.Poller, error) {
+func (a *app) imapPoller() (*receive.Poller, error) {
 	m := a.cfg.IMAP
 	if m.Addr == "" {
 		return nil, nil
@@ -158,8 +158,8 @@ func (a *app) imapPoller() (*ingest.Poller, error) {
 			return nil, exitf(exitConfigErr, "imap.ca_file: %v", err)
 		}
 	}
-	return &ingest.Poller{
-		Config: ingest.IMAPConfig{
+	return &receive.Poller{
+		Config: receive.IMAPConfig{
 			Addr: m.Addr, TLS: m.TLS, TLSConfig: tc, Username: m.Username,
 			Password: strings.TrimRight(string(pw), "\r\n"), Mailbox: m.Mailbox,
 			ProcessedFolder: m.ProcessedFolder, FailedFolder: m.FailedFolder,

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"liaisond/ingest"
+	"liaisond/receive"
 	"liaisond/store"
 )
 
@@ -21,6 +21,10 @@ import (
 func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func(name string, fn func() error)) error {
 	cfg := a.cfg
 	if cfg.LMTP.Socket != "" {
+		spool, err := a.spoolDir()
+		if err != nil {
+			return err
+		}
 		path := cfg.resolve(cfg.LMTP.Socket)
 		// A socket left by a daemon that died is in the way; anything else is not ours to remove.
 		if fi, err := os.Lstat(path); err == nil && fi.Mode().Type() == fs.ModeSocket {
@@ -35,9 +39,11 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 			return exitf(exitTempFail, "lmtp.socket %s: %v", path, err)
 		}
 		os.Chmod(path, 0o660) // the MTA's group delivers
-		srv := ingest.NewLMTPServer(a.processor, ingest.SMTPConfig{
+		srv := receive.NewLMTPServer(a.processor, receive.SMTPConfig{
 			Hostname: cfg.SMTP.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
+			StatementsAddr: cfg.Addresses.Statements + "@" + cfg.Domain,
+			SpoolDir:       spool,
 		}, a.log.With("component", "lmtp"))
 		if srv.Domain == "" {
 			srv.Domain = cfg.Domain
@@ -45,7 +51,7 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 		announce(cfg, stdout, "LMTP listening on unix:"+path, "socket", path)
 		start("lmtp", func() error {
 			defer os.Remove(path)
-			return ingest.ServeSMTP(ctx, srv, ln)
+			return receive.ServeSMTP(ctx, srv, ln)
 		})
 	}
 	p, err := a.imapPoller()
@@ -61,7 +67,7 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 }
 
 // imapHealth is the IMAP detail of /healthz (nil without polling).
-func (a *app) imapHealth() *ingest.IMAPStatus {
+func (a *app) imapHealth() *receive.IMAPStatus {
 	if a.imap == nil {
 		return nil
 	}
@@ -121,7 +127,7 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	key := ""
 	if cfg.IMAP.Addr != "" {
-		key = (&ingest.IMAPConfig{Username: cfg.IMAP.Username, Addr: cfg.IMAP.Addr, Mailbox: cfg.IMAP.Mailbox}).Key()
+		key = (&receive.IMAPConfig{Username: cfg.IMAP.Username, Addr: cfg.IMAP.Addr, Mailbox: cfg.IMAP.Mailbox}).Key()
 	}
 	out.IMAP = []imapStateJSON{}
 	found := false

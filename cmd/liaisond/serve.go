@@ -9,11 +9,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 
-	"liaisond/ingest"
+	"liaisond/receive"
 	"liaisond/templates"
 	"liaisond/web"
 )
@@ -55,20 +56,26 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		}()
 	}
 
-	var certs *ingest.CertReloader // STARTTLS certificate, re-read on SIGHUP
+	var certs *receive.CertReloader // STARTTLS certificate, re-read on SIGHUP
+	spool, err := a.spoolDir()
+	if err != nil {
+		return err
+	}
 	if cfg.SMTP.Listen != "" {
 		ln, err := net.Listen("tcp", cfg.SMTP.Listen)
 		if err != nil {
 			return exitf(exitTempFail, "smtp.listen %s: %v (is another liaisond running?)", cfg.SMTP.Listen, err)
 		}
-		scfg := ingest.SMTPConfig{
+		scfg := receive.SMTPConfig{
 			Hostname: cfg.SMTP.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
-			DataTimeout: cfg.SMTP.DataTimeout.Duration,
+			DataTimeout:    cfg.SMTP.DataTimeout.Duration,
+			StatementsAddr: cfg.Addresses.Statements + "@" + cfg.Domain,
+			SpoolDir:       spool,
 		}
 		tlsNote := "no STARTTLS"
 		if cfg.SMTP.TLSCertFile != "" {
-			certs, err = ingest.NewCertReloader(cfg.resolve(cfg.SMTP.TLSCertFile), cfg.resolve(cfg.SMTP.TLSKeyFile))
+			certs, err = receive.NewCertReloader(cfg.resolve(cfg.SMTP.TLSCertFile), cfg.resolve(cfg.SMTP.TLSKeyFile))
 			if err != nil {
 				ln.Close()
 				return exitf(exitConfigErr, "smtp.tls_cert_file: %v", err)
@@ -76,14 +83,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			scfg.TLSConfig = certs.TLSConfig()
 			tlsNote = "STARTTLS offered"
 		}
-		srv := ingest.NewSMTPServer(a.processor, scfg, log.With("component", "smtp"))
+		srv := receive.NewSMTPServer(a.processor, scfg, log.With("component", "smtp"))
 		if srv.Domain == "" {
 			srv.Domain = cfg.Domain
 		}
-		limited := ingest.LimitListener(ln, cfg.SMTP.MaxConnections, srv.Domain, log.With("component", "smtp"))
+		limited := receive.LimitListener(ln, cfg.SMTP.MaxConnections, srv.Domain, log.With("component", "smtp"))
 		announce(cfg, stdout, fmt.Sprintf("SMTP listening on %s (statements to %s@%s; %s)", ln.Addr(), cfg.Addresses.Statements, cfg.Domain, tlsNote),
 			"addr", ln.Addr().String(), "starttls", certs != nil, "max_connections", cfg.SMTP.MaxConnections)
-		start("smtp", func() error { return ingest.ServeSMTP(ctx, srv, limited) })
+		start("smtp", func() error { return receive.ServeSMTP(ctx, srv, limited) })
 	}
 
 	if err := a.startIMAPAndLMTP(ctx, stdout, start); err != nil {
@@ -187,4 +194,15 @@ func (a *app) httpHandler() (http.Handler, error) {
 		return nil, exitf(exitConfigErr, "%v", err)
 	}
 	return h, nil
+}
+
+// spoolDir is where the SMTP and LMTP listeners write DATA while they read
+// it (receive.SMTPConfig.SpoolDir), in the data directory: the files are
+// unlinked as soon as they are made, and nothing in it outlives a message.
+func (a *app) spoolDir() (string, error) {
+	dir := filepath.Join(a.cfg.resolve(a.cfg.DataDir), "spool")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", exitf(exitTempFail, "spool directory %s: %v", dir, err)
+	}
+	return dir, nil
 }

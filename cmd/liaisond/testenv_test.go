@@ -25,6 +25,7 @@ type mailpit struct {
 	SMTPAddr string
 	API      string
 	taken    map[string]bool // mails already returned by waitMail
+	pid      int             // of the mailpit process (benchmarks read its RSS)
 }
 
 // findTool looks for a test tool in PATH and in the repository's .bin.
@@ -83,6 +84,7 @@ func startMailpit(t testing.TB) *mailpit {
 			time.Sleep(50 * time.Millisecond)
 		}
 		if ready {
+			mp.pid = cmd.Process.Pid
 			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 			return mp
 		}

@@ -1,6 +1,7 @@
-package ingest
+package receive
 
 import (
+	"bytes"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ var errTransactionTooSlow = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.Enhanc
 // the connection is closed.
 func (s *smtpSession) readData(r io.Reader) ([]byte, error) {
 	if s.conn == nil || s.dataTimeout <= 0 {
-		return io.ReadAll(r)
+		return readMessage(r, s.spoolDir)
 	}
 	start := s.started
 	if start.IsZero() {
@@ -36,11 +37,12 @@ func (s *smtpSession) readData(r io.Reader) ([]byte, error) {
 	if err := s.conn.SetReadDeadline(deadline); err != nil {
 		return nil, err
 	}
-	raw, err := io.ReadAll(r)
+	counted := &countingReader{r: r}
+	raw, err := readMessage(counted, s.spoolDir)
 	var ne net.Error
 	if err != nil && (errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded)) {
 		s.log.Warn("transaction too slow; connection closed", "remote", s.remote, "from", s.from,
-			"limit", s.dataTimeout.String(), "bytes_so_far", len(raw))
+			"limit", s.dataTimeout.String(), "bytes_so_far", counted.n)
 		// Answer and hang up here: go-smtp would answer, then read the rest
 		// of the drip as commands.
 		s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -50,6 +52,97 @@ func (s *smtpSession) readData(r io.Reader) ([]byte, error) {
 		return nil, errTransactionTooSlow
 	}
 	return raw, err
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// readMessage reads a message into one buffer of its exact size, so that a
+// large message is held once: io.ReadAll's growing buffer leaves about four
+// times the message behind for the garbage collector. The first MB is read
+// in pieces; a message that goes on past it, with spoolDir set, continues
+// into a file there (unlinked at once, so a crash leaves nothing behind)
+// and is read back whole, else the pieces are joined.
+func readMessage(r io.Reader, spoolDir string) ([]byte, error) {
+	const inMemory = 1 << 20
+	pieces, total, done, err := readPieces(r, inMemory)
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		if spoolDir != "" {
+			return spool(io.MultiReader(piecesReader(pieces), r), spoolDir)
+		}
+		more, n, _, err := readPieces(r, -1)
+		if err != nil {
+			return nil, err
+		}
+		pieces, total = append(pieces, more...), total+n
+	}
+	if len(pieces) == 1 {
+		return pieces[0], nil
+	}
+	raw := make([]byte, 0, total)
+	for _, p := range pieces {
+		raw = append(raw, p...)
+	}
+	return raw, nil
+}
+
+// spool copies r into a file in dir and reads it back into one buffer.
+func spool(r io.Reader, dir string) ([]byte, error) {
+	f, err := os.CreateTemp(dir, "data-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool the message: %w", err)
+	}
+	os.Remove(f.Name())
+	defer f.Close()
+	n, err := io.Copy(f, r)
+	if err != nil {
+		return nil, err
+	}
+	raw := make([]byte, n)
+	if _, err := f.ReadAt(raw, 0); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
+		return nil, fmt.Errorf("read the spooled message: %w", err)
+	}
+	return raw, nil
+}
+
+// readPieces reads r in pieces of 64 KB until its end (done) or, when
+// limit >= 0, until limit bytes are read.
+func readPieces(r io.Reader, limit int) (pieces [][]byte, total int, done bool, err error) {
+	const piece = 64 << 10
+	for limit < 0 || total < limit {
+		buf := make([]byte, piece)
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			pieces = append(pieces, buf[:n:n])
+			total += n
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return pieces, total, true, nil
+		}
+		if err != nil {
+			return nil, 0, false, err
+		}
+	}
+	return pieces, total, false, nil
+}
+
+func piecesReader(pieces [][]byte) io.Reader {
+	rs := make([]io.Reader, len(pieces))
+	for i, p := range pieces {
+		rs[i] = bytes.NewReader(p)
+	}
+	return io.MultiReader(rs...)
 }
 
 // LimitListener caps the connections served at once. One over the cap is

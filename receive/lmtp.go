@@ -1,4 +1,4 @@
-package ingest
+package receive
 
 import (
 	"io"
@@ -14,11 +14,11 @@ import (
 // its recipients (routing picks the most specific of our addresses), so
 // every accepted recipient gets 250 after the commit, or each gets 451 when
 // the store failed and the MTA should retry.
-func NewLMTPServer(p *Processor, cfg SMTPConfig, log *slog.Logger) *smtp.Server {
-	s := NewSMTPServer(p, cfg, log)
+func NewLMTPServer(r Receiver, cfg SMTPConfig, log *slog.Logger) *smtp.Server {
+	s := NewSMTPServer(r, cfg, log)
 	s.LMTP = true
 	s.Backend = smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &lmtpSession{smtpSession{p: p, log: log, source: "lmtp", remote: "unix:" + c.Conn().LocalAddr().String()}}, nil
+		return &lmtpSession{smtpSession{r: r, log: log, statementsAddr: cfg.StatementsAddr, spoolDir: cfg.SpoolDir, source: "lmtp", remote: "unix:" + c.Conn().LocalAddr().String()}}, nil
 	})
 	return s
 }

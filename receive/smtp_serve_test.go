@@ -1,4 +1,4 @@
-package ingest
+package receive
 
 import (
 	"context"
@@ -17,7 +17,7 @@ func TestServeSMTPStopsAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := NewSMTPServer(&Processor{}, SMTPConfig{MaxMessageBytes: 1 << 20, MaxRecipients: 10, Timeout: time.Minute}, log)
+		srv := NewSMTPServer(&memReceiver{}, SMTPConfig{MaxMessageBytes: 1 << 20, MaxRecipients: 10, Timeout: time.Minute}, log)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		done := make(chan error, 1)

@@ -1,4 +1,4 @@
-package ingest
+package receive
 
 import (
 	"context"
@@ -26,15 +26,22 @@ type SMTPConfig struct {
 	DataTimeout time.Duration
 	// TLSConfig, if set, makes the listener offer STARTTLS (RFC 3207).
 	TLSConfig *tls.Config
+	// SpoolDir, if set, is where DATA is written while it is read, so that
+	// a large message is held in memory once (see readMessage).
+	SpoolDir string
+	// StatementsAddr is named in the 550 answer to an address that is not
+	// ours, so that a sender who mistyped learns where statements go.
+	StatementsAddr string
 }
 
-// NewSMTPServer returns a go-smtp server that hands every message to p.
+// NewSMTPServer returns a go-smtp server that hands every message to r.
 // Replies follow RFC 5321 4.2: 250 only after the message is committed,
 // 451 when a retry may succeed (database busy), 552 for oversize mail,
 // 550 for addresses that are not ours.
-func NewSMTPServer(p *Processor, cfg SMTPConfig, log *slog.Logger) *smtp.Server {
+func NewSMTPServer(r Receiver, cfg SMTPConfig, log *slog.Logger) *smtp.Server {
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &smtpSession{p: p, log: log, remote: c.Conn().RemoteAddr().String(), conn: c.Conn(), dataTimeout: cfg.DataTimeout}, nil
+		return &smtpSession{r: r, log: log, statementsAddr: cfg.StatementsAddr, spoolDir: cfg.SpoolDir, remote: c.Conn().RemoteAddr().String(),
+			conn: c.Conn(), dataTimeout: cfg.DataTimeout}, nil
 	}))
 	s.TLSConfig = cfg.TLSConfig
 	s.Domain = cfg.Hostname
@@ -71,12 +78,14 @@ func ServeSMTP(ctx context.Context, s *smtp.Server, ln net.Listener) error {
 }
 
 type smtpSession struct {
-	p      *Processor
-	log    *slog.Logger
-	source string // "" = smtp; lmtp for the LMTP listener
-	remote string
-	from   string
-	rcpt   []string
+	r              Receiver
+	log            *slog.Logger
+	statementsAddr string
+	spoolDir       string
+	source         string // "" = smtp; lmtp for the LMTP listener
+	remote         string
+	from           string
+	rcpt           []string
 
 	conn        net.Conn      // nil for LMTP: the local MTA is trusted to finish
 	dataTimeout time.Duration // whole-transaction bound (SMTPConfig.DataTimeout)
@@ -94,9 +103,9 @@ func (s *smtpSession) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (s *smtpSession) Rcpt(to string, opts *smtp.RcptOptions) error {
-	if !s.p.Accepts(to) {
+	if !s.r.Accepts(to) {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
-			Message: fmt.Sprintf("No such mailbox here; liaison statements go to %s@%s", s.p.Config.StatementsLocal, s.p.Config.Domain)}
+			Message: "No such mailbox here; liaison statements go to " + s.statementsAddr}
 	}
 	s.rcpt = append(s.rcpt, to)
 	return nil
@@ -111,7 +120,11 @@ func (s *smtpSession) Data(r io.Reader) error {
 			s.log.Warn("message refused", "remote", s.remote, "from", s.from, "code", se.Code, "reason", se.Message)
 			return se
 		}
-		return err
+		// The connection broke, or the spool directory failed us: the
+		// client keeps the message and retries; the error stays in the log.
+		s.log.Warn("message not read; asked the client to retry", "remote", s.remote, "from", s.from, "err", err)
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+			Message: "Temporary failure receiving the message, please try again later"}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -123,14 +136,24 @@ func (s *smtpSession) Data(r io.Reader) error {
 	if ap, err := netip.ParseAddrPort(s.remote); err == nil {
 		env.Peer = ap.Addr().Unmap() // a unix socket (LMTP) has none
 	}
-	res, err := s.p.Receive(ctx, env, raw)
-	if err != nil {
-		s.log.Warn("message not stored; asked the client to retry", "remote", s.remote, "from", s.from, "err", err)
-		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
-			Message: "Temporary failure storing the message, please try again later"}
+	if _, err := s.r.Receive(ctx, env, raw); err != nil {
+		return s.refusal(err)
 	}
-	_ = res
 	return nil
+}
+
+// refusal is the answer to a message the receiver did not store: 554 when
+// it says a retry cannot help, else 451 (RFC 5321 4.2.5: the client
+// retries, so nothing is lost). The store's own words stay in the log.
+func (s *smtpSession) refusal(err error) *smtp.SMTPError {
+	if errors.Is(err, ErrPermanent) {
+		s.log.Error("message not stored; refused for good", "remote", s.remote, "from", s.from, "err", err)
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 0},
+			Message: "The message cannot be stored; please tell the operator of this address"}
+	}
+	s.log.Warn("message not stored; asked the client to retry", "remote", s.remote, "from", s.from, "err", err)
+	return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+		Message: "Temporary failure storing the message, please try again later"}
 }
 
 // slogErrorLog routes go-smtp's internal errors to slog.

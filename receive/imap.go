@@ -1,21 +1,14 @@
-package ingest
+package receive
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"mime"
 	"net"
-	"net/mail"
 	"slices"
 	"strings"
 	"sync"
@@ -53,9 +46,11 @@ type IMAPConfig struct {
 	Timeout         time.Duration // longest wait for one server response (default 2m)
 }
 
-// IMAPReceiver is what the poller hands messages to; *Processor is the real one.
+// IMAPReceiver is what the poller hands messages to; *ingest.Processor is
+// the real one. A message over the size limit is recorded from its header
+// alone.
 type IMAPReceiver interface {
-	Receive(ctx context.Context, env Envelope, raw []byte) (Result, error)
+	Receiver
 	RecordOversize(ctx context.Context, env Envelope, header []byte, size, limit int64, where string) (Result, error)
 }
 
@@ -89,9 +84,6 @@ type IMAPStatus struct {
 	LastError   string     `json:"last_error,omitempty"`
 	LastPoll    *time.Time `json:"last_poll,omitempty"`
 }
-
-// ClassOversize is the class of a message recorded without its body.
-const ClassOversize = "oversize"
 
 // Keywords set on messages left in the mailbox (ProcessedFolder "", or a
 // server without MOVE and UIDPLUS).
@@ -636,11 +628,7 @@ func (s *IMAPSession) fetchBodies(ctx context.Context, uids []imap.UID, results 
 				if it.Literal == nil {
 					continue
 				}
-				r := io.Reader(it.Literal)
-				if limit > 0 {
-					r = io.LimitReader(r, limit+1)
-				}
-				raw, readErr = io.ReadAll(r)
+				raw, readErr = readLiteral(it.Literal, limit)
 			}
 		}
 		if failed() || uid == 0 || raw == nil {
@@ -818,61 +806,18 @@ func (s *IMAPSession) ack(uids []imap.UID, folder string, keyword imap.Flag) (st
 	return "flagged " + string(keyword) + " in place", nil
 }
 
-// RecordOversize stores a message that is too large to take whole: its
-// header and a note, as failed, and in the same transaction queues one
-// mail to the secretariat. Seen again (a rescan) it changes nothing, so
-// the secretariat is told once per message.
-func (p *Processor) RecordOversize(ctx context.Context, env Envelope, header []byte, size, limit int64, where string) (Result, error) {
-	now := p.Now()
-	note := fmt.Sprintf("message of %d bytes is over the limit of %d bytes (smtp.max_message_bytes); only its header was fetched (%s)", size, limit, where)
-	msg := &store.Message{ReceivedAt: now, Source: env.Source, MailFrom: env.MailFrom, RcptTo: env.Rcpt, Raw: header,
-		Class: ClassOversize, State: store.MessageFailed, Error: note}
-	sum := sha256.Sum256(header)
-	msg.SHA256 = hex.EncodeToString(sum[:])
-	var subject, from string
-	if m, err := mail.ReadMessage(bufio.NewReader(io.MultiReader(bytes.NewReader(header), strings.NewReader("\r\n")))); err == nil {
-		msg.MessageID = strings.Trim(strings.TrimSpace(m.Header.Get("Message-Id")), "<>")
-		subject = m.Header.Get("Subject")
-		if d, err := new(mime.WordDecoder).DecodeHeader(subject); err == nil {
-			subject = d
-		}
-		if a, err := mail.ParseAddress(m.Header.Get("From")); err == nil {
-			from = strings.ToLower(a.Address)
-		} else {
-			from = strings.TrimSpace(m.Header.Get("From"))
-		}
+// readLiteral reads a fetched message into one buffer of the size the
+// server announced (io.ReadAll would leave growing copies of a large
+// message behind), at most limit+1 bytes when limit > 0.
+func readLiteral(lit imap.LiteralReader, limit int64) ([]byte, error) {
+	size := lit.Size()
+	if limit > 0 && size > limit+1 {
+		size = limit + 1
 	}
-	if msg.MessageID != "" {
-		msg.Identity = fmt.Sprintf("oversize:%s:%d", msg.MessageID, size)
-	} else {
-		msg.Identity = "oversize:raw:" + msg.SHA256
-	}
-	var res Result
-	err := p.Store.Update(ctx, func(tx *store.Tx) error {
-		res = Result{Class: ClassOversize, State: store.MessageFailed}
-		id, dup, err := tx.InsertMessage(msg)
-		if err != nil {
-			return err
-		}
-		res.MessageID, res.Duplicate = id, dup
-		if dup {
-			return nil
-		}
-		data, _ := json.Marshal(map[string]any{"subject": subject, "from": from, "message_id": msg.MessageID,
-			"size": size, "limit": limit, "where": where})
-		ev := &store.Event{MessageID: id, At: now, Type: store.EventOversize, By: from, Text: note, Data: data}
-		if err := tx.InsertEvent(ev); err != nil {
-			return err
-		}
-		return p.Composer.Compose(ctx, tx, ev)
-	})
+	raw := make([]byte, size)
+	n, err := io.ReadFull(lit, raw)
 	if err != nil {
-		return Result{}, fmt.Errorf("record oversize message: %w", err)
+		return raw[:n], err
 	}
-	if !res.Duplicate && p.Queued != nil {
-		p.Queued()
-	}
-	p.Log.Warn("oversize message recorded; the secretariat is told", "source", env.Source, "id", res.MessageID,
-		"message_id", msg.MessageID, "size", size, "limit", limit, "duplicate", res.Duplicate)
-	return res, nil
+	return raw, nil
 }

@@ -1,4 +1,4 @@
-package ingest
+package receive
 
 import (
 	"context"
@@ -212,6 +212,9 @@ func (f *fakeReceiver) RecordOversize(ctx context.Context, env Envelope, header 
 	f.overSizes = append(f.overSizes, size)
 	return Result{MessageID: 1000 + int64(len(f.oversize)), State: store.MessageFailed}, nil
 }
+
+// Accepts: the poller takes whatever is in the mailbox.
+func (f *fakeReceiver) Accepts(string) bool { return true }
 
 func (f *fakeReceiver) received() []string {
 	f.mu.Lock()

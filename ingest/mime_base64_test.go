@@ -1,0 +1,78 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/base64"
+	"math/rand/v2"
+	"testing"
+)
+
+// decodeBase64 decodes in pieces into one buffer; it must give what
+// decoding each "="-terminated run whole gives (decodeBase64Ref, the
+// earlier implementation), damage flags included.
+func TestDecodeBase64Pieces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n \t!")
+	var inputs [][]byte
+	for _, n := range []int{0, 1, 3, 4, 5, 4095, 4096, 4097, 8191, 8192, 8193, 100000} {
+		data := make([]byte, n)
+		for i := range data {
+			data[i] = byte(rng.IntN(256))
+		}
+		enc := base64.StdEncoding.EncodeToString(data)
+		var lines bytes.Buffer
+		for len(enc) > 76 {
+			lines.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		lines.WriteString(enc + "\r\n")
+		inputs = append(inputs, lines.Bytes(), append(lines.Bytes(), lines.Bytes()...)) // concatenated blocks too
+		junk := make([]byte, n)
+		for i := range junk {
+			junk[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		inputs = append(inputs, junk)
+	}
+	for i, in := range inputs {
+		got, gotDamaged := decodeBase64(in)
+		want, wantDamaged := decodeBase64Ref(in)
+		if !bytes.Equal(got, want) || gotDamaged != wantDamaged {
+			t.Errorf("input %d (%d bytes): got %d bytes damaged=%v, want %d bytes damaged=%v", i, len(in), len(got), gotDamaged, len(want), wantDamaged)
+		}
+	}
+}
+
+func decodeBase64Ref(b []byte) (data []byte, damaged bool) {
+	var out []byte
+	run := make([]byte, 0, len(b))
+	flush := func() {
+		if len(run)%4 == 1 {
+			run = run[:len(run)-1]
+			damaged = true
+		}
+		d := make([]byte, base64.RawStdEncoding.DecodedLen(len(run)))
+		n, err := base64.RawStdEncoding.Decode(d, run)
+		if err != nil {
+			damaged = true
+		}
+		out = append(out, d[:n]...)
+		run = run[:0]
+	}
+	for _, c := range b {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+			run = append(run, c)
+		case c == '=':
+			if len(run) > 0 {
+				flush()
+			}
+		case c == ' ', c == '\t', c == '\r', c == '\n':
+		default:
+			damaged = true
+		}
+	}
+	if len(run) > 0 {
+		flush()
+	}
+	return out, damaged
+}
