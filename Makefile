@@ -27,11 +27,12 @@ vet:
 unit:
 	$(GO) test -count=1 ./...
 
-# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time), in
+# every package whose tests define one.
 # Minimizing is capped: an interesting input minimized past the deadline makes
 # the Go fuzzer fail with "context deadline exceeded" though nothing is wrong.
 fuzz-short:
-	@for pkg in ./ingest ./web; do \
+	@for pkg in $$(grep -rl --include='*_test.go' --exclude-dir='.*' --exclude-dir=testdata '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
 			$(GO) test $$pkg -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 200x || exit 1; \
@@ -49,7 +50,7 @@ fuzz:
 # signing time per mail (RSA 2048 and Ed25519).
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/liaisond ./web
-	$(GO) test -run '^$$' -bench 'StripReply' -benchmem ./ingest
+	$(GO) test -run '^$$' -bench 'StripReply' -benchmem ./ingest/parse
 	$(GO) test -run '^$$' -bench 'Outbox|Tickler' -benchtime 1x -timeout 30m ./notify
 	$(GO) test -run '^$$' -bench 'DKIM' ./notify
 
