@@ -13,7 +13,7 @@ import (
 )
 
 // mailFixtures returns the contents of testdata/mail and of the HTML
-// submissions in ingest/testdata/submissions, as fuzz seeds.
+// submissions in ingest/parse/testdata/submissions, as fuzz seeds.
 func mailFixtures(f *testing.F) [][]byte {
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "mail", "*.eml"))
 	if err != nil || len(files) == 0 {
