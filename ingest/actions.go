@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"liaisond/directory"
+	"liaisond/ingest/parse"
 	"liaisond/store"
 	"liaisond/token"
 )
@@ -29,7 +30,7 @@ type ErrorReplyData struct {
 // commandMail handles mail to a personal token address or to commands@
 // (DESIGN 6 and 7). Nothing is changed unless every command in the mail is
 // allowed; every command, done or refused, is an event.
-func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *Message, t target, res *Result, queued *bool) error {
+func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *parse.Message, t target, res *Result, queued *bool) error {
 	res.Class = ClassCommand
 	sender := parsed.From.Addr
 	done := func(state, why string) error {
@@ -39,8 +40,8 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 	if sender == "" {
 		return done(store.MessageIgnored, "command mail without a readable From address")
 	}
-	text := ReplyText(parsed) // quotes removed, as HTML when the text came from HTML (DESIGN 7)
-	cmds := ParseCommands(text, t.kind == "commands")
+	text := parse.ReplyText(parsed) // quotes removed, as HTML when the text came from HTML (DESIGN 7)
+	cmds := parse.ParseCommands(text, t.kind == "commands")
 
 	// Who is this? A token proves the From address received our mail about
 	// that statement; at commands@ only a trusted DKIM/DMARC pass does.
@@ -55,7 +56,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 			authWhy = fmt.Sprintf("the address you wrote to is personal to another recipient of our mail about LS-%d, and %s is not that person (forwarded mails give no rights)", t.id, sender)
 		}
 	case "commands":
-		authed, authWhy = TrustedAuth(parsed.Header, p.Config.AuthservID, sender)
+		authed, authWhy = parse.TrustedAuth(parsed.Header, p.Config.AuthservID, sender)
 		if !authed {
 			authWhy = "we could not verify that this mail comes from " + sender + ": " + authWhy +
 				"; reply to your personal copy of our notification instead (its Reply-To address carries your token)"
@@ -64,7 +65,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 
 	// A trusted DMARC failure outweighs a valid token: the token says who
 	// was mailed, DMARC says who is writing (DESIGN 7).
-	if failed, why := TrustedDMARCFail(parsed.Header, p.Config.AuthservID, sender); failed && authed {
+	if failed, why := parse.TrustedDMARCFail(parsed.Header, p.Config.AuthservID, sender); failed && authed {
 		authed, authWhy = false, why
 	}
 
@@ -74,7 +75,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 	if len(cmds.List) == 0 {
 		stID := t.id
 		if t.kind == "commands" {
-			stID = SubjectRef(parsed.Subject)
+			stID = parse.SubjectRef(parsed.Subject)
 		}
 		if !authed || stID == 0 {
 			return done(store.MessageIgnored, "a reply without commands that we cannot attribute: "+firstNonEmpty(authWhy, "no statement reference"))
@@ -95,7 +96,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 	// help needs no authentication (DESIGN 6: anyone, rate-limited).
 	onlyHelp := true
 	for _, c := range cmds.List {
-		if !c.Known || c.Name != CmdHelp {
+		if !c.Known || c.Name != parse.CmdHelp {
 			onlyHelp = false
 		}
 	}
@@ -243,7 +244,7 @@ type refusal struct {
 
 // step is one planned command.
 type step struct {
-	cmd       Command
+	cmd       parse.Command
 	statement int64
 	run       func(ctx context.Context) (string, error) // says what it did
 }
@@ -256,8 +257,8 @@ type planner struct {
 	authed  bool
 	authWhy string
 	t       target
-	parsed  *Message
-	cmds    Commands
+	parsed  *parse.Message
+	cmds    parse.Commands
 	msgID   int64
 	cache   map[int64]*store.Statement
 }
@@ -303,7 +304,7 @@ func (pl *planner) plan() ([]step, []refusal, error) {
 			refused = append(refused, refusal{0, c.Line, fmt.Sprintf("LS-%d does not exist", id)})
 			continue
 		}
-		if c.Name == CmdHelp {
+		if c.Name == parse.CmdHelp {
 			continue // answered only when alone; harmless among others
 		}
 		if !pl.authed {
@@ -357,7 +358,7 @@ func (pl *planner) rolesOn(st *store.Statement) (roles, error) {
 	return r, nil
 }
 
-func (pl *planner) step(c Command, st *store.Statement) (step, string) {
+func (pl *planner) step(c parse.Command, st *store.Statement) (step, string) {
 	r, err := pl.rolesOn(st)
 	if err != nil {
 		return step{}, err.Error()
@@ -383,13 +384,13 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 	const actors = "its assignee, the chairs and supervisors of the addressed body, the liaison manager and the secretariat"
 
 	switch c.Name {
-	case CmdClose, CmdReopen:
+	case parse.CmdClose, parse.CmdReopen:
 		if !r.act {
 			return s, notAllowed(actors)
 		}
 		want, from := store.StateClosed, []string{store.StateOpen, store.StatePending}
 		typ := store.EventClosed
-		if c.Name == CmdReopen {
+		if c.Name == parse.CmdReopen {
 			want, from, typ = store.StateOpen, []string{store.StateClosed, store.StateHeld}, store.EventReopened
 		}
 		if !contains(from, st.State) {
@@ -414,11 +415,11 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			}
 			return what, nil
 		}
-	case CmdReassign, CmdRedirect:
-		if c.Name == CmdRedirect && !r.redirect {
+	case parse.CmdReassign, parse.CmdRedirect:
+		if c.Name == parse.CmdRedirect && !r.redirect {
 			return s, notAllowed("the liaison manager and the secretariat")
 		}
-		if c.Name == CmdReassign && !r.act {
+		if c.Name == parse.CmdReassign && !r.act {
 			return s, notAllowed(actors)
 		}
 		if c.Arg == "" {
@@ -432,7 +433,7 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 				return s, fmt.Sprintf("%s is not an IETF body with a chair or AD", b.ID)
 			}
 			assignee, newTo = a.Addr, []store.BodyRef{{ID: b.ID, Name: b.Name}}
-		} else if c.Name == CmdRedirect {
+		} else if c.Name == parse.CmdRedirect {
 			return s, fmt.Sprintf("%q is not a body id in our directory", c.Arg)
 		} else if a, err := mail.ParseAddress(c.Arg); err == nil {
 			assignee = strings.ToLower(a.Address)
@@ -443,11 +444,11 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 		} else {
 			return s, fmt.Sprintf("%q is neither an address nor a body id", c.Arg)
 		}
-		if strings.EqualFold(assignee, st.Assignee) && c.Name == CmdReassign {
+		if strings.EqualFold(assignee, st.Assignee) && c.Name == parse.CmdReassign {
 			return s, fmt.Sprintf("%s is assigned to %s already", st.Ref(), assignee)
 		}
 		typ := store.EventReassigned
-		if c.Name == CmdRedirect {
+		if c.Name == parse.CmdRedirect {
 			typ = store.EventRedirected
 		}
 		s.run = func(ctx context.Context) (string, error) {
@@ -457,7 +458,7 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			data := store.ChangeData{Old: st.Assignee, New: assignee, By: by}
 			text := fmt.Sprintf("%s to %s", typ, assignee)
 			what := fmt.Sprintf("%s is assigned to %s", st.Ref(), assignee)
-			if newTo != nil && c.Name == CmdRedirect {
+			if newTo != nil && c.Name == parse.CmdRedirect {
 				if err := tx.ReplaceTo(st.ID, newTo); err != nil {
 					return "", err
 				}
@@ -468,11 +469,11 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			}
 			return what, record(ctx, event(typ, text, data))
 		}
-	case CmdDeadline:
+	case parse.CmdDeadline:
 		if !r.act {
 			return s, notAllowed(actors)
 		}
-		d, why := parseDate(c.Arg)
+		d, why := parse.ParseDate(c.Arg)
 		if why != "" {
 			return s, why + "; write the date as 2027-01-31"
 		}
@@ -483,18 +484,18 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			return fmt.Sprintf("the deadline of %s is %s (was %s); reminders follow it", st.Ref(), d, firstNonEmpty(st.Deadline, "none")),
 				record(ctx, event(store.EventDeadlineChanged, fmt.Sprintf("deadline %s (was %s)", d, firstNonEmpty(st.Deadline, "none")), store.ChangeData{Old: st.Deadline, New: d, By: by}))
 		}
-	case CmdStatus, CmdNote:
-		if c.Name == CmdStatus && !r.act {
+	case parse.CmdStatus, parse.CmdNote:
+		if c.Name == parse.CmdStatus && !r.act {
 			return s, notAllowed(actors)
 		}
-		if c.Name == CmdNote && !r.note {
+		if c.Name == parse.CmdNote && !r.note {
 			return s, notAllowed("the people our mails about it went to")
 		}
 		if c.Arg == "" {
 			return s, c.Name + " needs a text on the same line"
 		}
 		s.run = func(ctx context.Context) (string, error) {
-			if c.Name == CmdStatus {
+			if c.Name == parse.CmdStatus {
 				line := token.Scrub(clip(c.Arg, 500))
 				if err := tx.SetStatusLine(st.ID, line); err != nil {
 					return "", err
@@ -503,7 +504,7 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			}
 			return fmt.Sprintf("your note is on the history of %s", st.Ref()), record(ctx, event(store.EventNote, token.Scrub(clip(c.Arg, 2000)), nil))
 		}
-	case CmdReply:
+	case parse.CmdReply:
 		if !r.act {
 			return s, notAllowed(actors)
 		}
@@ -521,18 +522,18 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			return s, st.Ref() + " names no response contact to send the reply to"
 		}
 		s.run = func(ctx context.Context) (string, error) { return pl.reply(ctx, st, from) }
-	case CmdApprove, CmdReject:
+	case parse.CmdApprove, parse.CmdReject:
 		if st.State != store.StatePending || stage(st) != "approval" {
 			return s, st.Ref() + " is not waiting for approval"
 		}
 		if !r.approve {
 			return s, notAllowed("the approvers of statements from " + st.From.Name)
 		}
-		if c.Name == CmdReject && c.Arg == "" {
+		if c.Name == parse.CmdReject && c.Arg == "" {
 			return s, "reject needs a reason on the same line"
 		}
 		s.run = func(ctx context.Context) (string, error) {
-			if c.Name == CmdApprove {
+			if c.Name == parse.CmdApprove {
 				if err := record(ctx, event(store.EventApproved, "approved", nil)); err != nil {
 					return "", err
 				}
@@ -544,7 +545,7 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			return fmt.Sprintf("%s is rejected; its submitter, %s, is told why", st.Ref(), st.Submitter),
 				record(ctx, event(store.EventApprovalRejected, "rejected: "+c.Arg, nil))
 		}
-	case CmdConfirm:
+	case parse.CmdConfirm:
 		if st.State != store.StatePending || stage(st) != "confirmation" {
 			return s, st.Ref() + " is not waiting for confirmation"
 		}
@@ -558,7 +559,7 @@ func (pl *planner) step(c Command, st *store.Statement) (step, string) {
 			what, err := pl.p.afterConfirm(ctx, tx, st, pl.msgIDOr(), by)
 			return st.Ref() + " is confirmed: " + what, err
 		}
-	case CmdLink:
+	case parse.CmdLink:
 		if !r.redirect {
 			return s, notAllowed("the liaison manager and the secretariat")
 		}
@@ -599,7 +600,7 @@ func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *direc
 	st := &store.Statement{
 		MessageID: pl.msgIDOr(), Direction: store.Outgoing, State: store.StatePending,
 		From: store.BodyRef{ID: from.ID, Name: from.Name}, To: []store.BodyRef{orig.From},
-		Title: title, Purpose: PurposeResponse, Submitter: pl.sender, Assignee: pl.sender, ReceivedAt: now,
+		Title: title, Purpose: parse.PurposeResponse, Submitter: pl.sender, Assignee: pl.sender, ReceivedAt: now,
 		// The response goes to the SDO and the public page: no token in it,
 		// whatever the quote stripper left (DESIGN 7).
 		Body:             token.Scrub(pl.cmds.ReplyText),

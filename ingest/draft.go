@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"liaisond/directory"
+	"liaisond/ingest/parse"
 	"liaisond/store"
 )
 
@@ -12,19 +13,19 @@ import (
 // /submit (DESIGN 8): the same parser and rules as a mailed statement, with
 // nothing stored and nothing sent.
 type Draft struct {
-	Sub       Submission
+	Sub       parse.Submission
 	From      store.BodyRef
 	To        []store.BodyRef
 	Direction string
 	Assignee  string // who it would be assigned to
-	Problems  []Problem
+	Problems  []parse.Problem
 	Warnings  []string
 }
 
 // resolveBodies finds the From and To bodies a submission names (DESIGN 2):
 // a name no body goes by is kept as written, with no id; an ambiguous one
 // is a problem the sender resolves, never a guess.
-func resolveBodies(dir *directory.Directory, sub *Submission) (fromBody *directory.Body, from store.BodyRef, to []store.BodyRef, problems []Problem) {
+func resolveBodies(dir *directory.Directory, sub *parse.Submission) (fromBody *directory.Body, from store.BodyRef, to []store.BodyRef, problems []parse.Problem) {
 	if sub.From != "" {
 		b, err := dir.Match(sub.From)
 		var amb *directory.AmbiguousError
@@ -33,7 +34,7 @@ func resolveBodies(dir *directory.Directory, sub *Submission) (fromBody *directo
 			fromBody = b
 			from = store.BodyRef{ID: b.ID, Name: b.Name}
 		case errors.As(err, &amb):
-			problems = append(problems, Problem{Field: "From", Message: amb.Error(), Fix: "write the body's full name"})
+			problems = append(problems, parse.Problem{Field: "From", Message: amb.Error(), Fix: "write the body's full name"})
 		default:
 			from = store.BodyRef{Name: sub.From}
 		}
@@ -45,7 +46,7 @@ func resolveBodies(dir *directory.Directory, sub *Submission) (fromBody *directo
 		case err == nil:
 			to = append(to, store.BodyRef{ID: b.ID, Name: b.Name})
 		case errors.As(err, &amb):
-			problems = append(problems, Problem{Field: "To", Message: amb.Error(), Fix: "write the body's full name"})
+			problems = append(problems, parse.Problem{Field: "To", Message: amb.Error(), Fix: "write the body's full name"})
 		default:
 			to = append(to, store.BodyRef{Name: name})
 		}
@@ -57,10 +58,10 @@ func resolveBodies(dir *directory.Directory, sub *Submission) (fromBody *directo
 // the given Subject, and checks it against the directory. It is a pure
 // function: what an error reply would list is in Problems.
 func ReadDraft(dir *directory.Directory, text, subject string) Draft {
-	sub, problems := ParseFields(text)
-	problems = append(problems, Check(&sub, subject, SubjectRef(subject), 0)...)
+	sub, problems := parse.ParseFields(text)
+	problems = append(problems, parse.Check(&sub, subject, parse.SubjectRef(subject), 0)...)
 	if sub.Title == "" {
-		sub.Title = CleanSubject(subject)
+		sub.Title = parse.CleanSubject(subject)
 	}
 	d := Draft{Sub: sub, Direction: store.Incoming}
 	fromBody, from, to, matchProblems := resolveBodies(dir, &sub)

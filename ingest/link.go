@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"liaisond/ingest/parse"
 	"liaisond/store"
 )
 
@@ -12,8 +13,8 @@ import (
 // linked later by the liaison manager or the secretariat). Both record it;
 // the answered statement is replied, as when a response names it by
 // reference; the words stay on st as its identifier.
-func (pl *planner) link(s step, c Command, st *store.Statement) (step, string) {
-	target, ok := parseRef(c.Arg)
+func (pl *planner) link(s step, c parse.Command, st *store.Statement) (step, string) {
+	target, ok := parse.ParseRef(c.Arg)
 	if !ok {
 		return s, fmt.Sprintf("%q is not a statement reference; write \"link LS-17\" with the statement %s answers", c.Arg, st.Ref())
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"liaisond/directory"
+	"liaisond/ingest/parse"
 	"liaisond/receive"
 	"liaisond/store"
 	"liaisond/token"
@@ -100,7 +101,7 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 	}
 	sum := sha256.Sum256(raw)
 	msg.SHA256 = hex.EncodeToString(sum[:])
-	msg.MessageID, msg.Identity, msg.LegacyIdentity = identity(raw, msg.SHA256)
+	msg.MessageID, msg.Identity, msg.LegacyIdentity = parse.Identity(raw, msg.SHA256)
 
 	var res Result
 	var queued bool
@@ -161,7 +162,7 @@ type target struct {
 
 // route finds the most specific of our addresses among the recipients:
 // a personal token address, then commands@, then statements@.
-func (p *Processor) route(env Envelope, parsed *Message) target {
+func (p *Processor) route(env Envelope, parsed *parse.Message) target {
 	rcpts := env.Rcpt
 	if len(rcpts) == 0 && parsed != nil {
 		// No envelope (pipe): the delivery headers say where it was sent.
@@ -170,7 +171,7 @@ func (p *Processor) route(env Envelope, parsed *Message) target {
 				rcpts = append(rcpts, strings.Trim(strings.TrimSpace(v), "<>"))
 			}
 		}
-		for _, a := range append(append([]Address{}, parsed.To...), parsed.Cc...) {
+		for _, a := range append(append([]parse.Address{}, parsed.To...), parsed.Cc...) {
 			rcpts = append(rcpts, a.Addr)
 		}
 	}
@@ -216,16 +217,16 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message,
 		res.Class, res.State = class, state
 		return tx.SetMessageState(msg.ID, class, state, why)
 	}
-	parsed, err := ParseMessage(msg.Raw)
+	parsed, err := parse.ParseMessage(msg.Raw)
 	if err != nil {
 		// Not a mail at all: no header to answer to. Keep it for the operator.
 		return setState(ClassUnknown, store.MessageFailed, "not a mail message: "+err.Error())
 	}
 	// Automatic mail never gets an answer of any kind (DESIGN 5.2, RFC 3834).
-	if IsOwnLoop(parsed.Header, p.Config.Domain) {
+	if parse.IsOwnLoop(parsed.Header, p.Config.Domain) {
 		return setState(ClassLoop, store.MessageIgnored, "sent by this liaisond (loop marker)")
 	}
-	if IsBounce(parsed.Header) {
+	if parse.IsBounce(parsed.Header) {
 		return p.bounce(tx, msg, parsed, res)
 	}
 	t := p.route(env, parsed)
@@ -233,7 +234,7 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message,
 		// A pipe with nothing to go by: the MTA only pipes what is ours.
 		t = target{kind: "statements", addr: p.Config.StatementsLocal + "@" + p.Config.Domain}
 	}
-	automatic := AutoReason(parsed.Header, env.MailFrom, env.Known)
+	automatic := parse.AutoReason(parsed.Header, env.MailFrom, env.Known)
 	if automatic != "" && !(t.kind == "statements" && CarriesStatement(parsed.Text)) {
 		return setState(ClassAuto, store.MessageIgnored, "automatic mail: "+automatic)
 	}
@@ -249,7 +250,7 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message,
 // submission applies a mail to statements@ (DESIGN 4 and 5). automatic is
 // why the sender is automatic ("" for a person): its statement is taken like
 // any other, but nothing goes back to it (DESIGN 5.2).
-func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, parsed *Message, t target, automatic string, res *Result, queued *bool) error {
+func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, parsed *parse.Message, t target, automatic string, res *Result, queued *bool) error {
 	res.Class = ClassSubmission
 	dir := p.Directory()
 	now := p.Now()
@@ -258,21 +259,21 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 		sender = strings.ToLower(env.MailFrom)
 	}
 
-	var problems []Problem
+	var problems []parse.Problem
 	if parsed.IsSevere() {
 		for _, mp := range parsed.Problems {
-			problems = append(problems, Problem{Message: "the mail could not be read: " + mp, Fix: "send it again as plain text, with any documents as ordinary attachments"})
+			problems = append(problems, parse.Problem{Message: "the mail could not be read: " + mp, Fix: "send it again as plain text, with any documents as ordinary attachments"})
 		}
 		if len(parsed.Problems) == 0 {
-			problems = append(problems, Problem{Message: "the mail could not be read", Fix: "send it again as plain text, with any documents as ordinary attachments"})
+			problems = append(problems, parse.Problem{Message: "the mail could not be read", Fix: "send it again as plain text, with any documents as ordinary attachments"})
 		}
 	}
-	sub, fieldProblems := ParseFields(parsed.Text)
+	sub, fieldProblems := parse.ParseFields(parsed.Text)
 	problems = append(problems, fieldProblems...)
-	subjectRef := SubjectRef(parsed.Subject)
-	problems = append(problems, Check(&sub, parsed.Subject, subjectRef, len(parsed.Attachments))...)
+	subjectRef := parse.SubjectRef(parsed.Subject)
+	problems = append(problems, parse.Check(&sub, parsed.Subject, subjectRef, len(parsed.Attachments))...)
 	if sub.Title == "" {
-		sub.Title = CleanSubject(parsed.Subject)
+		sub.Title = parse.CleanSubject(parsed.Subject)
 	}
 
 	st := &store.Statement{
@@ -292,7 +293,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 		problems = append(problems, outgoingProblems(dir, fromBody, sender, st.To)...)
 		if automatic != "" {
 			// Confirmation is a round trip with a person (DESIGN 4).
-			problems = append(problems, Problem{Message: "an outgoing statement must come from a person, not from an automatic sender (" + automatic + ")"})
+			problems = append(problems, parse.Problem{Message: "an outgoing statement must come from a person, not from an automatic sender (" + automatic + ")"})
 		}
 	}
 
@@ -306,7 +307,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 			return err
 		}
 		if !ok {
-			problems = append(problems, Problem{Field: "In-Response-To", Message: fmt.Sprintf("LS-%d does not exist", inResponseTo),
+			problems = append(problems, parse.Problem{Field: "In-Response-To", Message: fmt.Sprintf("LS-%d does not exist", inResponseTo),
 				Fix: "give the reference of the statement this one answers, as in the subject of our mails, e.g. \"In-Response-To: LS-17\""})
 		}
 	}
@@ -451,7 +452,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 			return err
 		}
 	case st.Direction == store.Outgoing:
-		if ok, why := TrustedAuth(parsed.Header, p.Config.AuthservID, sender); ok {
+		if ok, why := parse.TrustedAuth(parsed.Header, p.Config.AuthservID, sender); ok {
 			if err := tx.InsertEvent(&store.Event{StatementID: st.ID, MessageID: msg.ID, At: now, Type: store.EventConfirmed, By: sender,
 				Text: "confirmed by the sender's authenticated domain (" + why + ")"}); err != nil {
 				return err
@@ -482,8 +483,8 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 // outgoingProblems checks an outgoing statement (DESIGN 4): only a person
 // with a role in the From body may send one, and it must go to SDOs we
 // have contacts for.
-func outgoingProblems(dir *directory.Directory, from *directory.Body, sender string, to []store.BodyRef) []Problem {
-	var problems []Problem
+func outgoingProblems(dir *directory.Directory, from *directory.Body, sender string, to []store.BodyRef) []parse.Problem {
+	var problems []parse.Problem
 	allowed := false
 	if _, secretariat := dir.RolesOf(sender); secretariat {
 		allowed = true
@@ -494,20 +495,20 @@ func outgoingProblems(dir *directory.Directory, from *directory.Body, sender str
 		}
 	}
 	if !allowed {
-		problems = append(problems, Problem{Field: "From", Message: fmt.Sprintf("%s holds no role in %s, so cannot send statements on its behalf", sender, from.Name),
+		problems = append(problems, parse.Problem{Field: "From", Message: fmt.Sprintf("%s holds no role in %s, so cannot send statements on its behalf", sender, from.Name),
 			Fix: "ask a chair or AD of " + from.ID + ", or the secretariat, to send it"})
 	}
 	for _, ref := range to {
 		b := dir.Body(ref.ID)
 		switch {
 		case b == nil:
-			problems = append(problems, Problem{Field: "To", Message: fmt.Sprintf("%q is not an organization in our directory, so we have no address to send it to", ref.Name),
+			problems = append(problems, parse.Problem{Field: "To", Message: fmt.Sprintf("%q is not an organization in our directory, so we have no address to send it to", ref.Name),
 				Fix: "write the SDO's name as the directory has it, or ask the secretariat to add it"})
 		case b.IsIETF():
-			problems = append(problems, Problem{Field: "To", Message: fmt.Sprintf("%s is an IETF body; liaison statements go between the IETF and other organizations", b.Name),
+			problems = append(problems, parse.Problem{Field: "To", Message: fmt.Sprintf("%s is an IETF body; liaison statements go between the IETF and other organizations", b.Name),
 				Fix: "address the statement to an SDO"})
 		case len(b.Contacts) == 0:
-			problems = append(problems, Problem{Field: "To", Message: fmt.Sprintf("the directory has no contact address for %s", b.Name),
+			problems = append(problems, parse.Problem{Field: "To", Message: fmt.Sprintf("the directory has no contact address for %s", b.Name),
 				Fix: "ask the secretariat to add the SDO's contacts to the directory"})
 		}
 	}
@@ -542,7 +543,7 @@ func (p *Processor) overRate(tx *store.Tx, direction, sender string) (held, tell
 	return true, !before, err
 }
 
-func (p *Processor) reject(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *Message, sender string, t target, problems []Problem, res *Result, queued *bool) error {
+func (p *Processor) reject(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *parse.Message, sender string, t target, problems []parse.Problem, res *Result, queued *bool) error {
 	var lines []string
 	for _, pr := range problems {
 		lines = append(lines, pr.String())
@@ -566,7 +567,7 @@ func (p *Processor) reject(ctx context.Context, tx *store.Tx, msg *store.Message
 	return tx.SetMessageState(msg.ID, ClassSubmission, store.MessageRejected, strings.Join(lines, "; "))
 }
 
-func contacts(as []Address, fallback string) []store.Contact {
+func contacts(as []parse.Address, fallback string) []store.Contact {
 	var out []store.Contact
 	for _, a := range as {
 		out = append(out, store.Contact{Name: a.Name, Addr: a.Addr})
@@ -579,7 +580,7 @@ func contacts(as []Address, fallback string) []store.Contact {
 
 // readabilityWarning: RFC 4053 2.2.1.2 asks for formats everyone can read;
 // a word-processor file alone is accepted with a warning.
-func readabilityWarning(atts []Attachment) string {
+func readabilityWarning(atts []parse.Attachment) string {
 	var closed []string
 	open := false
 	for _, a := range atts {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"liaisond/directory"
+	"liaisond/ingest/parse"
 	"liaisond/store"
 )
 
@@ -22,7 +23,7 @@ const InResponseToField = "In-Response-To"
 // statement whoever sent it (DESIGN 5.2): an SDO's document system or a list
 // relay marks its mail automatic, an out-of-office reply has no fields.
 func CarriesStatement(text string) bool {
-	sub, _ := ParseFields(text)
+	sub, _ := parse.ParseFields(text)
 	return sub.HasFields && sub.From != "" && len(sub.To) > 0
 }
 
@@ -91,7 +92,7 @@ func omittedWarning(names []string) string {
 		list, more = list[:maxOmittedListed], fmt.Sprintf(" and %d more", len(names)-maxOmittedListed)
 	}
 	return fmt.Sprintf("the mail has more attachments than the %d a statement keeps; these were not made attachments of the statement (the stored mail keeps them, ask the Secretariat for them): %s%s",
-		maxAttachments, strings.Join(list, ", "), more)
+		parse.MaxAttachments, strings.Join(list, ", "), more)
 }
 
 // SubmittedData is the Data of a "submitted" event: what the receipt and
@@ -130,7 +131,7 @@ func (p *Processor) realMailEvents(tx *store.Tx, st *store.Statement, msg *store
 	}
 	if n := len(sd.OmittedAttachments); n > 0 {
 		if err := add(st.ID, store.EventAttachmentsOmitted, clip(fmt.Sprintf("%d attachments past the cap of %d are not attachments of the statement; the stored mail (message %d) keeps them: %s",
-			n, maxAttachments, msg.ID, strings.Join(sd.OmittedAttachments, ", ")), 8000)); err != nil {
+			n, parse.MaxAttachments, msg.ID, strings.Join(sd.OmittedAttachments, ", ")), 8000)); err != nil {
 			return err
 		}
 	}

@@ -18,7 +18,7 @@ func TestOutlookHTMLSubmissionEndToEnd(t *testing.T) {
 	mp := startMailpit(t)
 	d := startDaemon(t, mp.SMTPAddr, "")
 	for _, fixture := range []string{"outlook_word_html_only.eml", "outlook_word_table.eml", "outlook_alternative.eml"} {
-		raw, err := os.ReadFile(filepath.Join("..", "..", "ingest", "testdata", "submissions", fixture))
+		raw, err := os.ReadFile(filepath.Join("..", "..", "ingest", "parse", "testdata", "submissions", fixture))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"liaisond/ingest"
+	"liaisond/ingest/parse"
 	"liaisond/store"
 	"liaisond/web"
 )
@@ -39,7 +40,7 @@ func (a *app) checkSubmission(text, subject string) web.SubmitCheck {
 	add("Title", s.Title)
 	add("Purpose", s.Purpose)
 	add("Deadline", s.Deadline)
-	addrs := func(name string, as []ingest.Address) {
+	addrs := func(name string, as []parse.Address) {
 		var out []string
 		for _, x := range as {
 			out = append(out, x.Addr)

@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 import (
 	"bufio"
@@ -13,9 +13,9 @@ import (
 )
 
 // mailFixtures returns the contents of testdata/mail and of the HTML
-// submissions in ingest/testdata/submissions, as fuzz seeds.
+// submissions in ingest/parse/testdata/submissions, as fuzz seeds.
 func mailFixtures(f *testing.F) [][]byte {
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "mail", "*.eml"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "mail", "*.eml"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no fixtures: %v", err)
 	}

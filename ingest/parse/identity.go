@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 import (
 	"bufio"
@@ -26,7 +26,7 @@ var traceHeaders = map[string]bool{
 	"X-Keywords": true, "Lines": true, "Content-Length": true,
 }
 
-// identity is what makes a re-delivery the same message (DESIGN 5.1): the
+// Identity is what makes a re-delivery the same message (DESIGN 5.1): the
 // Message-ID and the body when there is a Message-ID; otherwise every
 // header field that is not a trace field, and the body. Line endings (CRLF
 // from SMTP, LF from a pipe), an mbox "From " separator line, and trailing
@@ -35,8 +35,8 @@ var traceHeaders = map[string]bool{
 // legacy is the identity liaisond computed before this rule (raw bytes);
 // the store also checks it, so that a message stored by an earlier version
 // is still recognized when it comes again.
-func identity(raw []byte, rawSum string) (messageID, id, legacy string) {
-	legacy = legacyIdentity(raw, rawSum)
+func Identity(raw []byte, rawSum string) (messageID, id, legacy string) {
+	legacy = LegacyIdentity(raw, rawSum)
 	// The message is read line by line, normalized on the way (see
 	// normalizedLines): the header section is collected and, at its end,
 	// read and hashed; the body goes straight into the hash after it, so a
@@ -86,7 +86,12 @@ func identity(raw []byte, rawSum string) (messageID, id, legacy string) {
 		if bad {
 			return
 		}
-		j := bytes.LastIndexFunc(b, func(r rune) bool { return r != ' ' && r != '\t' && r != '\n' })
+		// A byte scan, not LastIndexFunc: that gives the first byte of the
+		// last rune, and a body ending in "ß" would lose its last byte.
+		j := len(b) - 1
+		for j >= 0 && (b[j] == ' ' || b[j] == '\t' || b[j] == '\n') {
+			j--
+		}
 		if j < 0 {
 			pending = append(pending, b...)
 			return
@@ -162,9 +167,9 @@ func normalizedLines(raw []byte, fn func(line []byte, nl bool)) {
 	}
 }
 
-// legacyIdentity is the identity of liaisond before trace headers and line
+// LegacyIdentity is the identity of liaisond before trace headers and line
 // endings were ignored: the Message-ID and the body bytes, or the raw bytes.
-func legacyIdentity(raw []byte, rawSum string) string {
+func LegacyIdentity(raw []byte, rawSum string) string {
 	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(raw)))
 	if err != nil {
 		return "raw:" + rawSum

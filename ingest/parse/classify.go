@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 // Classification of automatic mail and bounces (DESIGN section 5.2): liaisond
 // must not answer automatic mail (RFC 3834 2), or two automatic responders

@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 import (
 	"os"
@@ -13,7 +13,7 @@ import (
 // in their normalized forms, lowercase addresses, and valid UTF-8 out for
 // valid UTF-8 in.
 func FuzzParseFields(f *testing.F) {
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "fields", "*.txt"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "fields", "*.txt"))
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no fixtures: %v", err)
 	}

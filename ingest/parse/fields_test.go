@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 
 func readFieldsFixture(t testing.TB, name string) string {
 	t.Helper()
-	buf, err := os.ReadFile(filepath.Join("..", "testdata", "fields", name))
+	buf, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fields", name))
 	if err != nil {
 		t.Fatalf("reading fixture: %v", err)
 	}

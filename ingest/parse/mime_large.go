@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 import (
 	"bytes"
@@ -80,7 +80,7 @@ func elide(data []byte) ([]byte, elisions) {
 	)
 	for _, p := range parts {
 		region := data[p.header:p.end]
-		he := headerEnd(region)
+		he := HeaderEnd(region)
 		if he == len(region) {
 			continue // no blank line: no body to speak of
 		}

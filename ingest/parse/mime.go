@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 // MIME parsing of received mail: what liaisond needs from a message (envelope
 // headers, the text to read the submission fields from, the attachments),
@@ -69,14 +69,14 @@ type Message struct {
 	HTML string
 
 	// Attachments are the non-body parts, in message order, at most
-	// maxAttachments. Body parts are text/plain and text/html parts without a
+	// MaxAttachments. Body parts are text/plain and text/html parts without a
 	// filename that are not marked "attachment"; a text part with a filename is
 	// an attachment. Left out: parts an HTML body part refers to with a "cid:"
 	// URL (RFC 2392: logos, signature images; unless marked "attachment"), the
 	// signature of a multipart/signed (RFC 1847), and empty parts without a
 	// name.
 	Attachments []Attachment
-	// OmittedAttachments names the attachments past maxAttachments, in
+	// OmittedAttachments names the attachments past MaxAttachments, in
 	// message order (at most maxOmittedNames of them): not made attachments
 	// of a statement, but kept in the stored raw mail.
 	OmittedAttachments []string
@@ -106,8 +106,8 @@ const (
 	maxBoundaryLines = 1000 // delimiter lines; the message is cut before the next one
 	maxMultiparts    = 16   // multipart containers split into parts; further ones are not read
 	maxAddressHeader = 256 << 10
-	maxAttachments   = 100
-	maxOmittedNames  = 1000 // names of attachments past maxAttachments kept for the receipt
+	MaxAttachments   = 100
+	maxOmittedNames  = 1000 // names of attachments past MaxAttachments kept for the receipt
 	maxProblems      = 30
 	maxProblemLen    = 300 // bytes; enmime quotes whole header lines in its details
 	maxPartErrors    = 10  // enmime errors kept per part
@@ -320,7 +320,7 @@ func (p *msgParser) parse(raw []byte) error {
 		p.problem("message has more than %d MIME parts; the rest was not read", maxBoundaryLines)
 	}
 
-	body := data[headerEnd(data):]
+	body := data[HeaderEnd(data):]
 	p.m.contentPromised = strings.HasPrefix(root.ContentType, "multipart/") || len(bytes.TrimSpace(body)) > 0
 
 	if strings.HasPrefix(root.ContentType, "multipart/") && root.FirstChild == nil && root.Boundary == "" && !hasBoundaryParam(root) {
@@ -640,11 +640,11 @@ func (p *msgParser) finish() {
 		if name == "" && len(c.data) == 0 {
 			continue
 		}
-		if len(m.Attachments) >= maxAttachments {
+		if len(m.Attachments) >= MaxAttachments {
 			extra++
 			if len(m.OmittedAttachments) < maxOmittedNames {
 				if name == "" {
-					name = fmt.Sprintf("attachment-%d%s", maxAttachments+extra, extensionFor(c.part.ContentType))
+					name = fmt.Sprintf("attachment-%d%s", MaxAttachments+extra, extensionFor(c.part.ContentType))
 				}
 				m.OmittedAttachments = append(m.OmittedAttachments, name)
 			}
@@ -663,7 +663,7 @@ func (p *msgParser) finish() {
 		m.Attachments = append(m.Attachments, Attachment{Name: name, ContentType: ct, Data: c.data})
 	}
 	if extra > 0 {
-		p.problem("message has %d attachments; only the first %d were kept", maxAttachments+extra, maxAttachments)
+		p.problem("message has %d attachments; only the first %d were kept", MaxAttachments+extra, MaxAttachments)
 	}
 	if p.dropped > 0 {
 		m.Problems = append(m.Problems, fmt.Sprintf("… and %d more problems", p.dropped))
@@ -1039,9 +1039,9 @@ func scanBoundaries(data []byte) []string {
 	return l
 }
 
-// headerEnd returns the offset of the body: after the first empty line, or
+// HeaderEnd returns the offset of the body: after the first empty line, or
 // len(raw) when there is none.
-func headerEnd(raw []byte) int {
+func HeaderEnd(raw []byte) int {
 	for i := 0; i < len(raw); {
 		end := bytes.IndexByte(raw[i:], '\n')
 		if end < 0 {

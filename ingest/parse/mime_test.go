@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 
 func readMailFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	buf, err := os.ReadFile(filepath.Join("..", "testdata", "mail", name+".eml"))
+	buf, err := os.ReadFile(filepath.Join("..", "..", "testdata", "mail", name+".eml"))
 	if err != nil {
 		t.Fatalf("reading fixture: %v", err)
 	}
@@ -302,7 +302,7 @@ func TestParseMessageFixtures(t *testing.T) {
 		},
 	}
 
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "mail", "*.eml"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "mail", "*.eml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -832,8 +832,8 @@ func checkSane(t testing.TB, m *Message) {
 	if !utf8.ValidString(m.Subject) || strings.IndexFunc(m.Subject, unicode.IsControl) >= 0 {
 		t.Errorf("Subject %q not valid UTF-8 without control characters", m.Subject)
 	}
-	if len(m.Attachments) > maxAttachments {
-		t.Errorf("%d attachments, more than %d", len(m.Attachments), maxAttachments)
+	if len(m.Attachments) > MaxAttachments {
+		t.Errorf("%d attachments, more than %d", len(m.Attachments), MaxAttachments)
 	}
 	for _, a := range m.Attachments {
 		if a.Name == "" || strings.ContainsAny(a.Name, `/\`) || strings.IndexFunc(a.Name, unicode.IsControl) >= 0 || !utf8.ValidString(a.Name) {
@@ -869,8 +869,8 @@ func TestHostileManyParts(t *testing.T) {
 	if m.Text != fixtureFields {
 		t.Errorf("Text %q", m.Text)
 	}
-	if len(m.Attachments) != maxAttachments || m.Attachments[99].Name != "annex-99.pdf" {
-		t.Errorf("%d attachments, want %d", len(m.Attachments), maxAttachments)
+	if len(m.Attachments) != MaxAttachments || m.Attachments[99].Name != "annex-99.pdf" {
+		t.Errorf("%d attachments, want %d", len(m.Attachments), MaxAttachments)
 	}
 	// Those past the cap are named, for the receipt and the history.
 	if n := len(m.OmittedAttachments); n == 0 || n > maxOmittedNames || m.OmittedAttachments[0] != "annex-100.pdf" {

@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 // Envelope fields of a submission: DESIGN section 4, after the fields of a
 // liaison statement in RFC 4053 section 2.2.1.1.
@@ -545,7 +545,7 @@ func (s *Submission) apply(fields []Field) []Problem {
 			if s.DeadlineRaw == "" {
 				s.DeadlineRaw = v
 			}
-			d, msg := parseDate(v)
+			d, msg := ParseDate(v)
 			if msg != "" {
 				add(f.Name, msg, fixDate)
 			} else if once(kind, f, d) {
@@ -556,7 +556,7 @@ func (s *Submission) apply(fields []Field) []Problem {
 			if s.InResponseToRaw == "" {
 				s.InResponseToRaw = v
 			}
-			if n, ok := parseRef(v); ok {
+			if n, ok := ParseRef(v); ok {
 				if once(kind, f, strconv.FormatInt(n, 10)) {
 					s.InResponseTo = n
 				}
@@ -658,7 +658,7 @@ func parsePurpose(v string) (purpose string, ref int64, ok bool) {
 	}
 	for _, prefix := range []string{"in response to ", "response to "} {
 		if rest, ok := strings.CutPrefix(n, prefix); ok {
-			if ref, ok := parseRef(rest); ok {
+			if ref, ok := ParseRef(rest); ok {
 				return PurposeResponse, ref, true
 			}
 		}
@@ -711,11 +711,11 @@ var weekdayNames = map[string]bool{
 // "31 January 2027", "January 31, 2027", "31-Jan-2027", "Jan. 31, 2027".
 var dateSeparators = regexp.MustCompile(`[\s,./-]+`)
 
-// parseDate parses a deadline in the forms of DESIGN section 4 and a few more,
+// ParseDate parses a deadline in the forms of DESIGN section 4 and a few more,
 // returning YYYY-MM-DD, or a message for a Problem. A numeric date with the
 // year last is accepted only when day and month cannot be swapped
 // ("31/01/2027"); "01/02/2027" means one thing in Europe and another in the US.
-func parseDate(v string) (string, string) {
+func ParseDate(v string) (string, string) {
 	notDate := fmt.Sprintf("%q is not a date", v)
 	invalid := fmt.Sprintf("%q is not a valid date", v)
 
@@ -816,7 +816,7 @@ var refRegexp = regexp.MustCompile(`(?i)^\[?\s*(?:ls\s*[-_#:]?\s*|#)?(\d{1,18})\
 // "LS-0"): not taken as a statement named in words.
 var ourRefRegexp = regexp.MustCompile(`(?i)^\s*\[?\s*(?:ls\s*[-_#:]?\s*|#)?\d+\b`)
 
-func parseRef(v string) (int64, bool) {
+func ParseRef(v string) (int64, bool) {
 	m := refRegexp.FindStringSubmatch(strings.TrimSpace(v))
 	if m == nil {
 		return 0, false

@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 // Reply text extraction: what the sender of a reply wrote, without the quoted
 // message, the quote header above it, and the signature below it (DESIGN 6:

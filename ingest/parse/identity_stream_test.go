@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 import (
 	"bufio"
@@ -22,6 +22,8 @@ func TestIdentityStreamingSameAsCopy(t *testing.T) {
 	var inputs [][]byte
 	files, _ := filepath.Glob("testdata/*.eml")
 	more, _ := filepath.Glob("testdata/*/*.eml")
+	shared, _ := filepath.Glob("../../testdata/*/*.eml")
+	more = append(more, shared...)
 	for _, f := range append(files, more...) {
 		b, err := os.ReadFile(f)
 		if err != nil {
@@ -48,7 +50,7 @@ func TestIdentityStreamingSameAsCopy(t *testing.T) {
 		inputs = append(inputs, []byte(b.String()))
 	}
 	for i, in := range inputs {
-		mid, id, legacy := identity(in, "sum")
+		mid, id, legacy := Identity(in, "sum")
 		wmid, wid, wlegacy := identityRef(in, "sum")
 		if mid != wmid || id != wid || legacy != wlegacy {
 			t.Errorf("input %d %q: got (%q, %q, %q), want (%q, %q, %q)", i, truncateUTF8(string(in), 200), mid, id, legacy, wmid, wid, wlegacy)
@@ -57,7 +59,7 @@ func TestIdentityStreamingSameAsCopy(t *testing.T) {
 }
 
 func identityRef(raw []byte, rawSum string) (messageID, id, legacy string) {
-	legacy = legacyIdentity(raw, rawSum)
+	legacy = LegacyIdentity(raw, rawSum)
 	norm := normalizeLinesRef(raw)
 	if bytes.HasPrefix(norm, []byte("From ")) {
 		if i := bytes.IndexByte(norm, '\n'); i >= 0 {

@@ -1,4 +1,4 @@
-package ingest
+package parse
 
 // Quote stripping for HTML replies (DESIGN 6 and 7: quoted text never runs
 // and never becomes part of a statement). Mail clients mark the quoted
