@@ -31,17 +31,6 @@ const (
 	EventReplyDrafted          = "reply-drafted" // a reply waits for approval
 )
 
-// ChangeData is the Data of reassigned, redirected and deadline-changed
-// events. A redirect also keeps the bodies the statement was addressed to
-// before and after (DESIGN 6: the history keeps the first addressee).
-type ChangeData struct {
-	Old   string    `json:"old"`
-	New   string    `json:"new"`
-	By    string    `json:"by"`
-	OldTo []BodyRef `json:"old_to,omitempty"`
-	NewTo []BodyRef `json:"new_to,omitempty"`
-}
-
 // StateRejected is an outgoing statement its approver turned down.
 const StateRejected = "rejected"
 
