@@ -74,7 +74,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 			}
 			return done(store.MessageIgnored, fmt.Sprintf("comment on LS-%d, which does not exist", stID))
 		}
-		if err := tx.InsertEvent(&store.Event{StatementID: stID, MessageID: msg.ID, At: p.Now(), Type: store.EventComment, By: sender,
+		if err := tx.InsertEvent(&store.Event{StatementID: stID, MessageID: msg.ID, At: tx.Now(), Type: store.EventComment, By: sender,
 			Text: token.Scrub(clip(firstNonEmpty(cmds.Rest, text), 4000))}); err != nil {
 			return err
 		}
@@ -89,7 +89,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		}
 	}
 	if onlyHelp {
-		ev := &store.Event{StatementID: t.id, MessageID: msg.ID, At: p.Now(), Type: store.EventHelp, By: sender, Text: "help", Private: !authed}
+		ev := &store.Event{StatementID: t.id, MessageID: msg.ID, At: tx.Now(), Type: store.EventHelp, By: sender, Text: "help", Private: !authed}
 		if t.kind != "token" {
 			ev.StatementID = 0
 		} else if ok, err := tx.StatementExists(t.id); err != nil {
@@ -110,7 +110,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		for i, pr := range problems {
 			// Mail that did not authenticate writes nothing public: its
 			// text is anybody's (DESIGN 6); the operator still sees it.
-			ev := &store.Event{StatementID: pr.statement, MessageID: msg.ID, At: p.Now(), Type: store.EventCommandRefused, By: sender,
+			ev := &store.Event{StatementID: pr.statement, MessageID: msg.ID, At: tx.Now(), Type: store.EventCommandRefused, By: sender,
 				Text: token.Scrub(fmt.Sprintf("%q refused: %s", pr.line, pr.why)), Private: !authed}
 			if i < len(problems)-1 {
 				if err := tx.InsertEvent(ev); err != nil {
@@ -159,8 +159,8 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 // per-address limit of error and help replies (DESIGN 7).
 func (p *Processor) confirmDone(ctx context.Context, tx *store.Tx, msg *store.Message, reply store.AnswerData, outcomes []string, touched []int64) error {
 	reply.Done = outcomes
-	ev := &store.Event{MessageID: msg.ID, At: p.Now(), Type: store.EventDone, By: reply.To, Text: strings.Join(outcomes, "; ")}
-	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, p.Now().Add(-time.Hour))
+	ev := &store.Event{MessageID: msg.ID, At: tx.Now(), Type: store.EventDone, By: reply.To, Text: strings.Join(outcomes, "; ")}
+	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, tx.Now().Add(-time.Hour))
 	if err != nil {
 		return err
 	}
@@ -194,7 +194,7 @@ func (p *Processor) answer(ctx context.Context, tx *store.Tx, msg *store.Message
 	if limit == 0 {
 		limit = 5
 	}
-	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, p.Now().Add(-time.Hour))
+	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, tx.Now().Add(-time.Hour))
 	if err != nil {
 		return err
 	}
@@ -360,7 +360,7 @@ func (pl *planner) step(c parse.Command, st *store.Statement) (s step, why strin
 
 func (pl *planner) stepFor(c parse.Command, st *store.Statement, r roles) (step, string, error) {
 	s := step{cmd: c, statement: st.ID}
-	p, tx, now, by := pl.p, pl.tx, pl.p.Now(), pl.sender
+	p, tx, now, by := pl.p, pl.tx, pl.tx.Now(), pl.sender
 	// record writes one event of the command on the statement and queues
 	// the mails it causes.
 	record := func(ctx context.Context, typ, text string, data store.EventData) error {
@@ -591,7 +591,7 @@ func stage(st *store.Statement) string {
 // waits for an AD of the area; an approver's own goes to the SDO at once.
 // The original counts as answered when the response is sent (transmit).
 func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *directory.Body) (string, error) {
-	p, tx, now := pl.p, pl.tx, pl.p.Now()
+	p, tx, now := pl.p, pl.tx, pl.tx.Now()
 	title := orig.Title
 	if !strings.HasPrefix(strings.ToLower(title), "response") {
 		title = "Response to " + title
@@ -641,7 +641,7 @@ func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *direc
 // Appendix B), so the original's reminders stop.
 func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statement, msgID int64, by string) error {
 	if st.State != store.StateOpen {
-		if err := tx.SetState(st.ID, store.StateOpen, p.Now()); err != nil {
+		if err := tx.SetState(st.ID, store.StateOpen, tx.Now()); err != nil {
 			return err
 		}
 		st.State = store.StateOpen
@@ -650,7 +650,7 @@ func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statem
 	for _, b := range st.To {
 		names = append(names, b.Name)
 	}
-	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: p.Now(), Type: store.EventTransmitted, By: by,
+	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: tx.Now(), Type: store.EventTransmitted, By: by,
 		Text: "sent to " + strings.Join(names, ", ")}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
@@ -662,10 +662,10 @@ func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statem
 		if r.Relation != store.RelRepliesTo {
 			continue
 		}
-		if err := tx.SetReplied(r.Ref, p.Now()); err != nil {
+		if err := tx.SetReplied(r.Ref, tx.Now()); err != nil {
 			return err
 		}
-		if err := tx.InsertEvent(&store.Event{StatementID: r.Ref, MessageID: msgID, At: p.Now(), Type: store.EventReplied, By: st.Submitter,
+		if err := tx.InsertEvent(&store.Event{StatementID: r.Ref, MessageID: msgID, At: tx.Now(), Type: store.EventReplied, By: st.Submitter,
 			Text: fmt.Sprintf("answered by %s", st.Ref())}); err != nil {
 			return err
 		}
@@ -692,7 +692,7 @@ func (p *Processor) afterConfirm(ctx context.Context, tx *store.Tx, st *store.St
 	for _, a := range appr {
 		addrs = append(addrs, a.Addr)
 	}
-	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: p.Now(), Type: store.EventApprovalRequested, By: "liaisond",
+	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: tx.Now(), Type: store.EventApprovalRequested, By: "liaisond",
 		Text: "waiting for approval by " + strings.Join(addrs, " or ")}
 	if err := tx.InsertEvent(ev); err != nil {
 		return "", err

@@ -33,7 +33,7 @@ func (pl *planner) link(s step, c parse.Command, st *store.Statement) (step, str
 			return s, fmt.Sprintf("%s is linked to %s already", st.Ref(), other.Ref()), nil
 		}
 	}
-	tx, now, by := pl.tx, pl.p.Now(), pl.sender
+	tx, now, by := pl.tx, pl.tx.Now(), pl.sender
 	s.run = func(ctx context.Context) (string, error) {
 		if err := tx.AddRelation(st.ID, other.ID, store.RelRepliesTo); err != nil {
 			return "", err

@@ -252,7 +252,7 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message,
 func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, parsed *parse.Message, t target, automatic string, res *Result, queued *bool) error {
 	res.Class = ClassSubmission
 	dir := p.Directory()
-	now := p.Now()
+	now := tx.Now()
 	sender := parsed.From.Addr
 	if sender == "" {
 		sender = strings.ToLower(env.MailFrom)
@@ -524,7 +524,7 @@ func (p *Processor) overRate(tx *store.Tx, direction, sender string) (held, tell
 	if direction != store.Incoming {
 		return false, false, nil
 	}
-	since := p.Now().Add(-time.Hour)
+	since := tx.Now().Add(-time.Hour)
 	if lim := p.Config.SubmitPerSenderPerHour; lim > 0 && sender != "" {
 		n, err := tx.StatementsSince(sender, since)
 		if err != nil {
@@ -553,7 +553,7 @@ func (p *Processor) reject(ctx context.Context, tx *store.Tx, msg *store.Message
 	}
 	res.Problems = lines
 	res.State = store.MessageRejected
-	ev := &store.Event{MessageID: msg.ID, At: p.Now(), Type: store.EventRejected, By: sender,
+	ev := &store.Event{MessageID: msg.ID, At: tx.Now(), Type: store.EventRejected, By: sender,
 		Text: strings.Join(lines, "\n")}
 	if err := ev.SetData(store.AnswerData{To: sender, Subject: parsed.Subject, MessageID: parsed.MessageID, Rcpt: t.addr, Problems: lines}); err != nil {
 		return err

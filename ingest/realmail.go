@@ -96,7 +96,7 @@ func omittedWarning(names []string) string {
 // happen: unknown addressees, omitted attachments, a reused Message-ID (on
 // both statements), an automatic sender.
 func (p *Processor) realMailEvents(tx *store.Tx, st *store.Statement, msg *store.Message, sd store.SubmittedData) error {
-	now := p.Now()
+	now := tx.Now()
 	add := func(id int64, typ, text string) error {
 		return tx.InsertEvent(&store.Event{StatementID: id, MessageID: msg.ID, At: now, Type: typ, By: "liaisond", Text: text})
 	}
