@@ -275,14 +275,14 @@ func inverseRelation(r string) string {
 // AddRelation records that statement from <relation> statement to.
 func (t *Tx) AddRelation(from, to int64, relation string) error {
 	_, err := t.exec(`INSERT INTO relations (from_id, to_id, relation) VALUES (?,?,?) ON CONFLICT DO NOTHING`, from, to, relation)
-	return err
+	return wrap(err, "relating LS-%d to LS-%d", from, to)
 }
 
 // StatementExists reports whether LS-id exists.
 func (t *Tx) StatementExists(id int64) (bool, error) {
 	var n int
 	err := t.queryRow(`SELECT count(*) FROM statements WHERE id = ?`, id).Scan(&n)
-	return n > 0, err
+	return n > 0, wrap(err, "looking up LS-%d", id)
 }
 
 func nullID(id int64) any {
@@ -295,5 +295,5 @@ func nullID(id int64) any {
 // SetReplied records when a statement was answered (shown as "replied on DATE").
 func (t *Tx) SetReplied(id int64, at time.Time) error {
 	_, err := t.exec(`UPDATE statements SET replied_at = ? WHERE id = ?`, fmtTime(at), id)
-	return err
+	return wrap(err, "marking LS-%d answered", id)
 }
