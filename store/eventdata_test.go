@@ -136,7 +136,7 @@ func TestReasonMigration(t *testing.T) {
 	sort.Strings(all)
 	var before []string
 	for _, n := range all {
-		if filepath.Base(n) < "0009" {
+		if filepath.Base(n) < "0010" {
 			before = append(before, n)
 		}
 	}
