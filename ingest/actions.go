@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -15,17 +14,6 @@ import (
 	"liaisond/store"
 	"liaisond/token"
 )
-
-// ErrorReplyData is the Data of the event that causes an error or help
-// reply: who to tell what. The composer sends the mail; ingest only records.
-type ErrorReplyData struct {
-	To        string   `json:"to,omitempty"`         // where the reply goes; "" for none
-	Subject   string   `json:"subject,omitempty"`    // of the mail answered
-	MessageID string   `json:"message_id,omitempty"` // of the mail answered, to thread the reply
-	Rcpt      string   `json:"rcpt,omitempty"`       // the address it was sent to
-	Problems  []string `json:"problems,omitempty"`
-	Done      []string `json:"done,omitempty"`
-}
 
 // commandMail handles mail to a personal token address or to commands@
 // (DESIGN 6 and 7). Nothing is changed unless every command in the mail is
@@ -69,7 +57,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		authed, authWhy = false, why
 	}
 
-	reply := ErrorReplyData{To: sender, Subject: parsed.Subject, MessageID: parsed.MessageID, Rcpt: token.Scrub(t.addr)}
+	reply := store.AnswerData{To: sender, Subject: parsed.Subject, MessageID: parsed.MessageID, Rcpt: token.Scrub(t.addr)}
 
 	// A reply without commands is a comment, answered with nothing.
 	if len(cmds.List) == 0 {
@@ -86,7 +74,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 			}
 			return done(store.MessageIgnored, fmt.Sprintf("comment on LS-%d, which does not exist", stID))
 		}
-		if err := tx.InsertEvent(&store.Event{StatementID: stID, MessageID: msg.ID, At: p.Now(), Type: store.EventComment, By: sender,
+		if err := tx.InsertEvent(&store.Event{StatementID: stID, MessageID: msg.ID, At: tx.Now(), Type: store.EventComment, By: sender,
 			Text: token.Scrub(clip(firstNonEmpty(cmds.Rest, text), 4000))}); err != nil {
 			return err
 		}
@@ -101,10 +89,12 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		}
 	}
 	if onlyHelp {
-		ev := &store.Event{StatementID: t.id, MessageID: msg.ID, At: p.Now(), Type: store.EventHelp, By: sender, Text: "help", Private: !authed}
+		ev := &store.Event{StatementID: t.id, MessageID: msg.ID, At: tx.Now(), Type: store.EventHelp, By: sender, Text: "help", Private: !authed}
 		if t.kind != "token" {
 			ev.StatementID = 0
-		} else if ok, err := tx.StatementExists(t.id); err != nil || !ok {
+		} else if ok, err := tx.StatementExists(t.id); err != nil {
+			return fmt.Errorf("looking up LS-%d for help: %w", t.id, err)
+		} else if !ok {
 			ev.StatementID = 0
 		}
 		return p.answer(ctx, tx, msg, ev, reply, res, queued, "help")
@@ -120,7 +110,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		for i, pr := range problems {
 			// Mail that did not authenticate writes nothing public: its
 			// text is anybody's (DESIGN 6); the operator still sees it.
-			ev := &store.Event{StatementID: pr.statement, MessageID: msg.ID, At: p.Now(), Type: store.EventCommandRefused, By: sender,
+			ev := &store.Event{StatementID: pr.statement, MessageID: msg.ID, At: tx.Now(), Type: store.EventCommandRefused, By: sender,
 				Text: token.Scrub(fmt.Sprintf("%q refused: %s", pr.line, pr.why)), Private: !authed}
 			if i < len(problems)-1 {
 				if err := tx.InsertEvent(ev); err != nil {
@@ -164,20 +154,13 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 	return done(store.MessageProcessed, "")
 }
 
-// DoneData is the Data of a "done" event: the confirmation of the commands
-// of one mail to whoever gave them (DESIGN 6).
-type DoneData struct {
-	ErrorReplyData
-	Statements []int64 `json:"statements,omitempty"`
-}
-
 // confirmDone tells the sender of a command mail what was done, unless the
 // address had its share of answers this hour: done mails share the
 // per-address limit of error and help replies (DESIGN 7).
-func (p *Processor) confirmDone(ctx context.Context, tx *store.Tx, msg *store.Message, reply ErrorReplyData, outcomes []string, touched []int64) error {
+func (p *Processor) confirmDone(ctx context.Context, tx *store.Tx, msg *store.Message, reply store.AnswerData, outcomes []string, touched []int64) error {
 	reply.Done = outcomes
-	ev := &store.Event{MessageID: msg.ID, At: p.Now(), Type: store.EventDone, By: reply.To, Text: strings.Join(outcomes, "; ")}
-	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, p.Now().Add(-time.Hour))
+	ev := &store.Event{MessageID: msg.ID, At: tx.Now(), Type: store.EventDone, By: reply.To, Text: strings.Join(outcomes, "; ")}
+	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, tx.Now().Add(-time.Hour))
 	if err != nil {
 		return err
 	}
@@ -185,7 +168,9 @@ func (p *Processor) confirmDone(ctx context.Context, tx *store.Tx, msg *store.Me
 		ev.Text += fmt.Sprintf(" (no confirmation sent: %s had %d answers in the last hour)", reply.To, n)
 		reply.To = ""
 	}
-	ev.Data, _ = json.Marshal(DoneData{ErrorReplyData: reply, Statements: touched})
+	if err := ev.SetData(store.DoneData{AnswerData: reply, Statements: touched}); err != nil {
+		return err
+	}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
 	}
@@ -204,12 +189,12 @@ func (p *Processor) replyLimit() int {
 
 // answer records ev and, unless the address had its share of answers this
 // hour (DESIGN 7), has the composer answer it.
-func (p *Processor) answer(ctx context.Context, tx *store.Tx, msg *store.Message, ev *store.Event, reply ErrorReplyData, res *Result, queued *bool, kind string) error {
+func (p *Processor) answer(ctx context.Context, tx *store.Tx, msg *store.Message, ev *store.Event, reply store.AnswerData, res *Result, queued *bool, kind string) error {
 	limit := p.Config.ReplyRatePerHour
 	if limit == 0 {
 		limit = 5
 	}
-	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, p.Now().Add(-time.Hour))
+	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, tx.Now().Add(-time.Hour))
 	if err != nil {
 		return err
 	}
@@ -218,7 +203,9 @@ func (p *Processor) answer(ctx context.Context, tx *store.Tx, msg *store.Message
 		ev.Text += fmt.Sprintf(" (no answer sent: %s had %d answers in the last hour)", reply.To, n)
 		reply.To = ""
 	}
-	ev.Data, _ = json.Marshal(reply)
+	if err := ev.SetData(reply); err != nil {
+		return err
+	}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
 	}
@@ -294,7 +281,7 @@ func (pl *planner) plan() ([]step, []refusal, error) {
 		}
 		st, err := pl.statement(id)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("reading LS-%d: %w", id, err)
 		}
 		if !c.Known {
 			refused = append(refused, refusal{id, c.Line, fmt.Sprintf("%q is not a command (the list is below)", c.Name)})
@@ -311,7 +298,10 @@ func (pl *planner) plan() ([]step, []refusal, error) {
 			refused = append(refused, refusal{id, c.Line, pl.authWhy})
 			continue
 		}
-		s, why := pl.step(c, st)
+		s, why, err := pl.step(c, st)
+		if err != nil {
+			return nil, nil, err
+		}
 		if why != "" {
 			refused = append(refused, refusal{id, c.Line, why})
 			continue
@@ -358,21 +348,28 @@ func (pl *planner) rolesOn(st *store.Statement) (roles, error) {
 	return r, nil
 }
 
-func (pl *planner) step(c parse.Command, st *store.Statement) (step, string) {
+// step plans one command: a refusal (why) is the sender's to read; a store
+// error (err) aborts the whole transaction and is never told as a refusal.
+func (pl *planner) step(c parse.Command, st *store.Statement) (s step, why string, err error) {
 	r, err := pl.rolesOn(st)
 	if err != nil {
-		return step{}, err.Error()
+		return step{}, "", fmt.Errorf("reading the roles of %s on %s: %w", pl.sender, st.Ref(), err)
 	}
+	return pl.stepFor(c, st, r)
+}
+
+func (pl *planner) stepFor(c parse.Command, st *store.Statement, r roles) (step, string, error) {
 	s := step{cmd: c, statement: st.ID}
-	p, tx, now, by := pl.p, pl.tx, pl.p.Now(), pl.sender
-	event := func(typ, text string, data any) *store.Event {
+	p, tx, now, by := pl.p, pl.tx, pl.tx.Now(), pl.sender
+	// record writes one event of the command on the statement and queues
+	// the mails it causes.
+	record := func(ctx context.Context, typ, text string, data store.EventData) error {
 		ev := &store.Event{StatementID: st.ID, MessageID: pl.msgIDOr(), At: now, Type: typ, By: by, Text: text}
 		if data != nil {
-			ev.Data, _ = json.Marshal(data)
+			if err := ev.SetData(data); err != nil {
+				return err
+			}
 		}
-		return ev
-	}
-	record := func(ctx context.Context, ev *store.Event) error {
 		if err := tx.InsertEvent(ev); err != nil {
 			return err
 		}
@@ -386,7 +383,7 @@ func (pl *planner) step(c parse.Command, st *store.Statement) (step, string) {
 	switch c.Name {
 	case parse.CmdClose, parse.CmdReopen:
 		if !r.act {
-			return s, notAllowed(actors)
+			return s, notAllowed(actors), nil
 		}
 		want, from := store.StateClosed, []string{store.StateOpen, store.StatePending}
 		typ := store.EventClosed
@@ -394,7 +391,7 @@ func (pl *planner) step(c parse.Command, st *store.Statement) (step, string) {
 			want, from, typ = store.StateOpen, []string{store.StateClosed, store.StateHeld}, store.EventReopened
 		}
 		if !contains(from, st.State) {
-			return s, fmt.Sprintf("%s is %s already", st.Ref(), st.State)
+			return s, fmt.Sprintf("%s is %s already", st.Ref(), st.State), nil
 		}
 		wasHeld := st.State == store.StateHeld
 		s.run = func(ctx context.Context) (string, error) {
@@ -402,50 +399,52 @@ func (pl *planner) step(c parse.Command, st *store.Statement) (step, string) {
 			if err := tx.SetState(st.ID, want, now); err != nil {
 				return "", err
 			}
-			if err := record(ctx, event(typ, strings.TrimSpace(c.Name+"d "+c.Arg), nil)); err != nil {
+			if err := record(ctx, typ, strings.TrimSpace(c.Name+"d "+c.Arg), store.ReasonData{Reason: strings.TrimSpace(c.Arg)}); err != nil {
 				return "", err
 			}
 			if wasHeld {
 				// A held statement released: it is notified now (DESIGN 7).
 				// What its arrival found (unknown addressees, warnings)
 				// is told now, as it would have been then.
-				ev := event(store.EventSubmitted, "released by "+by, nil)
-				ev.Data = arrivalData(st)
-				return what + " (released and notified)", record(ctx, ev)
+				arrival, err := arrivalData(st)
+				if err != nil {
+					return "", err
+				}
+				return what + " (released and notified)", record(ctx, store.EventSubmitted, "released by "+by, arrival)
 			}
 			return what, nil
 		}
 	case parse.CmdReassign, parse.CmdRedirect:
 		if c.Name == parse.CmdRedirect && !r.redirect {
-			return s, notAllowed("the liaison manager and the secretariat")
+			return s, notAllowed("the liaison manager and the secretariat"), nil
 		}
 		if c.Name == parse.CmdReassign && !r.act {
-			return s, notAllowed(actors)
+			return s, notAllowed(actors), nil
 		}
 		if c.Arg == "" {
-			return s, c.Name + " needs an address or a body id, e.g. \"" + c.Name + " ccamp\""
+			return s, c.Name + " needs an address or a body id, e.g. \"" + c.Name + " ccamp\"", nil
 		}
 		var newTo []store.BodyRef
 		assignee := ""
 		if b := pl.dir.Body(c.Arg); b != nil {
 			a, ok := pl.dir.Assignee(b)
 			if !ok || !b.IsIETF() {
-				return s, fmt.Sprintf("%s is not an IETF body with a chair or AD", b.ID)
+				return s, fmt.Sprintf("%s is not an IETF body with a chair or AD", b.ID), nil
 			}
 			assignee, newTo = a.Addr, []store.BodyRef{{ID: b.ID, Name: b.Name}}
 		} else if c.Name == parse.CmdRedirect {
-			return s, fmt.Sprintf("%q is not a body id in our directory", c.Arg)
+			return s, fmt.Sprintf("%q is not a body id in our directory", c.Arg), nil
 		} else if a, err := mail.ParseAddress(c.Arg); err == nil {
 			assignee = strings.ToLower(a.Address)
 			if p.classifyAddress(assignee).kind != "other" {
 				// Its mails would come back to liaisond (DESIGN 5).
-				return s, fmt.Sprintf("%s is an address of this liaison system, not a person", token.Scrub(assignee))
+				return s, fmt.Sprintf("%s is an address of this liaison system, not a person", token.Scrub(assignee)), nil
 			}
 		} else {
-			return s, fmt.Sprintf("%q is neither an address nor a body id", c.Arg)
+			return s, fmt.Sprintf("%q is neither an address nor a body id", c.Arg), nil
 		}
 		if strings.EqualFold(assignee, st.Assignee) && c.Name == parse.CmdReassign {
-			return s, fmt.Sprintf("%s is assigned to %s already", st.Ref(), assignee)
+			return s, fmt.Sprintf("%s is assigned to %s already", st.Ref(), assignee), nil
 		}
 		typ := store.EventReassigned
 		if c.Name == parse.CmdRedirect {
@@ -467,32 +466,32 @@ func (pl *planner) step(c parse.Command, st *store.Statement) (step, string) {
 				text = fmt.Sprintf("redirected from %s to %s; assigned to %s", bodyNames(st.To), bodyNames(newTo), assignee)
 				what = fmt.Sprintf("%s is redirected to %s and assigned to %s", st.Ref(), bodyNames(newTo), assignee)
 			}
-			return what, record(ctx, event(typ, text, data))
+			return what, record(ctx, typ, text, data)
 		}
 	case parse.CmdDeadline:
 		if !r.act {
-			return s, notAllowed(actors)
+			return s, notAllowed(actors), nil
 		}
 		d, why := parse.ParseDate(c.Arg)
 		if why != "" {
-			return s, why + "; write the date as 2027-01-31"
+			return s, why + "; write the date as 2027-01-31", nil
 		}
 		s.run = func(ctx context.Context) (string, error) {
 			if err := tx.SetDeadline(st.ID, d); err != nil {
 				return "", err
 			}
 			return fmt.Sprintf("the deadline of %s is %s (was %s); reminders follow it", st.Ref(), d, firstNonEmpty(st.Deadline, "none")),
-				record(ctx, event(store.EventDeadlineChanged, fmt.Sprintf("deadline %s (was %s)", d, firstNonEmpty(st.Deadline, "none")), store.ChangeData{Old: st.Deadline, New: d, By: by}))
+				record(ctx, store.EventDeadlineChanged, fmt.Sprintf("deadline %s (was %s)", d, firstNonEmpty(st.Deadline, "none")), store.ChangeData{Old: st.Deadline, New: d, By: by})
 		}
 	case parse.CmdStatus, parse.CmdNote:
 		if c.Name == parse.CmdStatus && !r.act {
-			return s, notAllowed(actors)
+			return s, notAllowed(actors), nil
 		}
 		if c.Name == parse.CmdNote && !r.note {
-			return s, notAllowed("the people our mails about it went to")
+			return s, notAllowed("the people our mails about it went to"), nil
 		}
 		if c.Arg == "" {
-			return s, c.Name + " needs a text on the same line"
+			return s, c.Name + " needs a text on the same line", nil
 		}
 		s.run = func(ctx context.Context) (string, error) {
 			if c.Name == parse.CmdStatus {
@@ -500,41 +499,41 @@ func (pl *planner) step(c parse.Command, st *store.Statement) (step, string) {
 				if err := tx.SetStatusLine(st.ID, line); err != nil {
 					return "", err
 				}
-				return fmt.Sprintf("the status of %s reads %q", st.Ref(), line), record(ctx, event(store.EventStatus, line, nil))
+				return fmt.Sprintf("the status of %s reads %q", st.Ref(), line), record(ctx, store.EventStatus, line, nil)
 			}
-			return fmt.Sprintf("your note is on the history of %s", st.Ref()), record(ctx, event(store.EventNote, token.Scrub(clip(c.Arg, 2000)), nil))
+			return fmt.Sprintf("your note is on the history of %s", st.Ref()), record(ctx, store.EventNote, token.Scrub(clip(c.Arg, 2000)), nil)
 		}
 	case parse.CmdReply:
 		if !r.act {
-			return s, notAllowed(actors)
+			return s, notAllowed(actors), nil
 		}
 		if st.Direction != store.Incoming {
-			return s, st.Ref() + " is an outgoing statement; a reply is for statements we received"
+			return s, st.Ref() + " is an outgoing statement; a reply is for statements we received", nil
 		}
 		if strings.TrimSpace(pl.cmds.ReplyText) == "" && len(pl.parsed.Attachments) == 0 {
-			return s, "the reply has no text and no attachment: write the response below the \"reply\" line"
+			return s, "the reply has no text and no attachment: write the response below the \"reply\" line", nil
 		}
 		from := pl.dir.Body(firstBodyID(st.To))
 		if from == nil || !from.IsIETF() {
-			return s, st.Ref() + " was not addressed to an IETF body we know; redirect it first"
+			return s, st.Ref() + " was not addressed to an IETF body we know; redirect it first", nil
 		}
 		if len(st.ResponseContacts) == 0 {
-			return s, st.Ref() + " names no response contact to send the reply to"
+			return s, st.Ref() + " names no response contact to send the reply to", nil
 		}
 		s.run = func(ctx context.Context) (string, error) { return pl.reply(ctx, st, from) }
 	case parse.CmdApprove, parse.CmdReject:
 		if st.State != store.StatePending || stage(st) != "approval" {
-			return s, st.Ref() + " is not waiting for approval"
+			return s, st.Ref() + " is not waiting for approval", nil
 		}
 		if !r.approve {
-			return s, notAllowed("the approvers of statements from " + st.From.Name)
+			return s, notAllowed("the approvers of statements from " + st.From.Name), nil
 		}
 		if c.Name == parse.CmdReject && c.Arg == "" {
-			return s, "reject needs a reason on the same line"
+			return s, "reject needs a reason on the same line", nil
 		}
 		s.run = func(ctx context.Context) (string, error) {
 			if c.Name == parse.CmdApprove {
-				if err := record(ctx, event(store.EventApproved, "approved", nil)); err != nil {
+				if err := record(ctx, store.EventApproved, "approved", nil); err != nil {
 					return "", err
 				}
 				return fmt.Sprintf("%s is approved and sent to %s", st.Ref(), bodyNames(st.To)), pl.p.transmit(ctx, tx, st, pl.msgIDOr(), by)
@@ -543,17 +542,17 @@ func (pl *planner) step(c parse.Command, st *store.Statement) (step, string) {
 				return "", err
 			}
 			return fmt.Sprintf("%s is rejected; its submitter, %s, is told why", st.Ref(), st.Submitter),
-				record(ctx, event(store.EventApprovalRejected, "rejected: "+c.Arg, nil))
+				record(ctx, store.EventApprovalRejected, "rejected: "+c.Arg, store.ReasonData{Reason: c.Arg})
 		}
 	case parse.CmdConfirm:
 		if st.State != store.StatePending || stage(st) != "confirmation" {
-			return s, st.Ref() + " is not waiting for confirmation"
+			return s, st.Ref() + " is not waiting for confirmation", nil
 		}
 		if !r.submitter {
-			return s, notAllowed("its submitter, " + st.Submitter)
+			return s, notAllowed("its submitter, " + st.Submitter), nil
 		}
 		s.run = func(ctx context.Context) (string, error) {
-			if err := record(ctx, event(store.EventConfirmed, "confirmed by the submitter", nil)); err != nil {
+			if err := record(ctx, store.EventConfirmed, "confirmed by the submitter", nil); err != nil {
 				return "", err
 			}
 			what, err := pl.p.afterConfirm(ctx, tx, st, pl.msgIDOr(), by)
@@ -561,13 +560,13 @@ func (pl *planner) step(c parse.Command, st *store.Statement) (step, string) {
 		}
 	case parse.CmdLink:
 		if !r.redirect {
-			return s, notAllowed("the liaison manager and the secretariat")
+			return s, notAllowed("the liaison manager and the secretariat"), nil
 		}
 		return pl.link(s, c, st)
 	default:
-		return s, fmt.Sprintf("%q is not a command", c.Name)
+		return s, fmt.Sprintf("%q is not a command", c.Name), nil
 	}
-	return s, ""
+	return s, "", nil
 }
 
 func (pl *planner) msgIDOr() int64 { return pl.msgID }
@@ -592,7 +591,7 @@ func stage(st *store.Statement) string {
 // waits for an AD of the area; an approver's own goes to the SDO at once.
 // The original counts as answered when the response is sent (transmit).
 func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *directory.Body) (string, error) {
-	p, tx, now := pl.p, pl.tx, pl.p.Now()
+	p, tx, now := pl.p, pl.tx, pl.tx.Now()
 	title := orig.Title
 	if !strings.HasPrefix(strings.ToLower(title), "response") {
 		title = "Response to " + title
@@ -642,7 +641,7 @@ func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *direc
 // Appendix B), so the original's reminders stop.
 func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statement, msgID int64, by string) error {
 	if st.State != store.StateOpen {
-		if err := tx.SetState(st.ID, store.StateOpen, p.Now()); err != nil {
+		if err := tx.SetState(st.ID, store.StateOpen, tx.Now()); err != nil {
 			return err
 		}
 		st.State = store.StateOpen
@@ -651,7 +650,7 @@ func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statem
 	for _, b := range st.To {
 		names = append(names, b.Name)
 	}
-	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: p.Now(), Type: store.EventTransmitted, By: by,
+	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: tx.Now(), Type: store.EventTransmitted, By: by,
 		Text: "sent to " + strings.Join(names, ", ")}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
@@ -663,10 +662,10 @@ func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statem
 		if r.Relation != store.RelRepliesTo {
 			continue
 		}
-		if err := tx.SetReplied(r.Ref, p.Now()); err != nil {
+		if err := tx.SetReplied(r.Ref, tx.Now()); err != nil {
 			return err
 		}
-		if err := tx.InsertEvent(&store.Event{StatementID: r.Ref, MessageID: msgID, At: p.Now(), Type: store.EventReplied, By: st.Submitter,
+		if err := tx.InsertEvent(&store.Event{StatementID: r.Ref, MessageID: msgID, At: tx.Now(), Type: store.EventReplied, By: st.Submitter,
 			Text: fmt.Sprintf("answered by %s", st.Ref())}); err != nil {
 			return err
 		}
@@ -693,7 +692,7 @@ func (p *Processor) afterConfirm(ctx context.Context, tx *store.Tx, st *store.St
 	for _, a := range appr {
 		addrs = append(addrs, a.Addr)
 	}
-	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: p.Now(), Type: store.EventApprovalRequested, By: "liaisond",
+	ev := &store.Event{StatementID: st.ID, MessageID: msgID, At: tx.Now(), Type: store.EventApprovalRequested, By: "liaisond",
 		Text: "waiting for approval by " + strings.Join(addrs, " or ")}
 	if err := tx.InsertEvent(ev); err != nil {
 		return "", err

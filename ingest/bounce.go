@@ -39,7 +39,7 @@ func (p *Processor) bounce(tx *store.Tx, msg *store.Message, parsed *parse.Messa
 		if d.Diagnostic != "" {
 			what += ": " + d.Diagnostic
 		}
-		if err := tx.InsertEvent(&store.Event{StatementID: m.StatementID, MessageID: msg.ID, At: p.Now(), Type: store.EventBounced,
+		if err := tx.InsertEvent(&store.Event{StatementID: m.StatementID, MessageID: msg.ID, At: tx.Now(), Type: store.EventBounced,
 			By: firstNonEmpty(d.Recipient, m.Rcpt), Text: what}); err != nil {
 			return err
 		}

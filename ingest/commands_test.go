@@ -23,6 +23,7 @@ func newTestProcessor(t *testing.T, cfg Config, now func() time.Time) (*Processo
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	s.SetClock(now)
 	dir, err := directory.Parse(directory.Demo, "demo")
 	if err != nil {
 		t.Fatal(err)

@@ -77,7 +77,7 @@ func ReadDraft(dir *directory.Directory, text, subject string) Draft {
 	if d.Direction == store.Incoming {
 		// Named as the receipt and the secretariat would name them.
 		for _, u := range unknownAddressees(dir, d.To) {
-			d.Warnings = append(d.Warnings, u.Text()+"; the statement would be kept with this addressee and the secretariat would direct it")
+			d.Warnings = append(d.Warnings, addresseeText(u)+"; the statement would be kept with this addressee and the secretariat would direct it")
 		}
 	}
 	for _, ref := range d.To {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -63,9 +62,10 @@ func (p *Processor) RecordOversize(ctx context.Context, env Envelope, header []b
 		if dup {
 			return nil
 		}
-		data, _ := json.Marshal(map[string]any{"subject": subject, "from": from, "message_id": msg.MessageID,
-			"size": size, "limit": limit, "where": where})
-		ev := &store.Event{MessageID: id, At: now, Type: store.EventOversize, By: from, Text: note, Data: data}
+		ev := &store.Event{MessageID: id, At: now, Type: store.EventOversize, By: from, Text: note}
+		if err := ev.SetData(store.OversizeData{Subject: subject, From: from, MessageID: msg.MessageID, Size: size, Limit: limit, Where: where}); err != nil {
+			return err
+		}
 		if err := tx.InsertEvent(ev); err != nil {
 			return err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -253,7 +252,7 @@ func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message,
 func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, parsed *parse.Message, t target, automatic string, res *Result, queued *bool) error {
 	res.Class = ClassSubmission
 	dir := p.Directory()
-	now := p.Now()
+	now := tx.Now()
 	sender := parsed.From.Addr
 	if sender == "" {
 		sender = strings.ToLower(env.MailFrom)
@@ -340,7 +339,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 		}
 	}
 	for _, u := range unknownTo {
-		warnings = append(warnings, u.Warning())
+		warnings = append(warnings, addresseeWarning(u))
 	}
 	if st.From.ID == "" && st.Direction == store.Incoming {
 		warnings = append(warnings, fmt.Sprintf("%q is not in our directory of organizations; the statement is accepted all the same", st.From.Name))
@@ -406,14 +405,16 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	if err != nil {
 		return err
 	}
-	sd := SubmittedData{Warnings: warnings, UnknownTo: unknownTo, NoIETFBody: noIETFBody,
+	sd := store.SubmittedData{Warnings: warnings, UnknownTo: unknownTo, NoIETFBody: noIETFBody,
 		OmittedAttachments: parsed.OmittedAttachments, SameMessageID: reused}
 	if automatic != "" {
 		sd.Automatic, sd.AutomaticSender = automatic, sender
 	}
-	data, _ := json.Marshal(sd)
 	ev := &store.Event{StatementID: st.ID, MessageID: msg.ID, At: now, Type: store.EventSubmitted, By: sender,
-		Text: fmt.Sprintf("%s statement from %s: %s", st.Direction, st.From.Name, st.Title), Data: data}
+		Text: fmt.Sprintf("%s statement from %s: %s", st.Direction, st.From.Name, st.Title)}
+	if err := ev.SetData(sd); err != nil {
+		return err
+	}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
 	}
@@ -442,9 +443,11 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	case held:
 		// Over the submission rate: kept, not notified; the secretariat is
 		// told once per burst and releases it with "reopen" (DESIGN 7).
-		data, _ := json.Marshal(map[string]any{"tell": tellSecretariat})
 		hev := &store.Event{StatementID: st.ID, MessageID: msg.ID, At: now, Type: store.EventHeld, By: "liaisond",
-			Text: "held: more new statements than the configured rate allows", Data: data}
+			Text: "held: more new statements than the configured rate allows"}
+		if err := hev.SetData(store.HeldData{Tell: tellSecretariat}); err != nil {
+			return err
+		}
 		if err := tx.InsertEvent(hev); err != nil {
 			return err
 		}
@@ -521,7 +524,7 @@ func (p *Processor) overRate(tx *store.Tx, direction, sender string) (held, tell
 	if direction != store.Incoming {
 		return false, false, nil
 	}
-	since := p.Now().Add(-time.Hour)
+	since := tx.Now().Add(-time.Hour)
 	if lim := p.Config.SubmitPerSenderPerHour; lim > 0 && sender != "" {
 		n, err := tx.StatementsSince(sender, since)
 		if err != nil {
@@ -550,11 +553,11 @@ func (p *Processor) reject(ctx context.Context, tx *store.Tx, msg *store.Message
 	}
 	res.Problems = lines
 	res.State = store.MessageRejected
-	data, _ := json.Marshal(map[string]any{
-		"to": sender, "subject": parsed.Subject, "message_id": parsed.MessageID, "rcpt": t.addr, "problems": lines,
-	})
-	ev := &store.Event{MessageID: msg.ID, At: p.Now(), Type: store.EventRejected, By: sender,
-		Text: strings.Join(lines, "\n"), Data: data}
+	ev := &store.Event{MessageID: msg.ID, At: tx.Now(), Type: store.EventRejected, By: sender,
+		Text: strings.Join(lines, "\n")}
+	if err := ev.SetData(store.AnswerData{To: sender, Subject: parsed.Subject, MessageID: parsed.MessageID, Rcpt: t.addr, Problems: lines}); err != nil {
+		return err
+	}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
 	}

@@ -29,10 +29,7 @@ func CarriesStatement(text string) bool {
 
 // UnknownAddressee is an addressee that matches no body in the directory,
 // with the names closest to it.
-type UnknownAddressee struct {
-	Name        string   `json:"name"`
-	Suggestions []string `json:"suggestions,omitempty"` // "ccamp (IETF CCAMP Working Group)"
-}
+type UnknownAddressee = store.UnknownAddressee
 
 // unknownAddressees are the addressees kept by name only: never dropped,
 // but shown and told with the closest names (DESIGN 4).
@@ -51,8 +48,8 @@ func unknownAddressees(dir *directory.Directory, to []store.BodyRef) []UnknownAd
 	return out
 }
 
-// Text says what is unknown and what might have been meant.
-func (u UnknownAddressee) Text() string {
+// addresseeText says what is unknown and what might have been meant.
+func addresseeText(u UnknownAddressee) string {
 	s := fmt.Sprintf("%q matches no body in our directory", u.Name)
 	if len(u.Suggestions) > 0 {
 		s += "; the closest names are " + strings.Join(u.Suggestions, ", ")
@@ -62,9 +59,9 @@ func (u UnknownAddressee) Text() string {
 	return s
 }
 
-// Warning is the receipt's line about it.
-func (u UnknownAddressee) Warning() string {
-	return "the addressee " + u.Text() + ". It is kept on the statement, and the IETF Secretariat has been told"
+// addresseeWarning is the receipt's line about it.
+func addresseeWarning(u UnknownAddressee) string {
+	return "the addressee " + addresseeText(u) + ". It is kept on the statement, and the IETF Secretariat has been told"
 }
 
 // noIETFBodyWarning says why a statement went to the secretariat (DESIGN 2).
@@ -95,37 +92,16 @@ func omittedWarning(names []string) string {
 		parse.MaxAttachments, strings.Join(list, ", "), more)
 }
 
-// SubmittedData is the Data of a "submitted" event: what the receipt and
-// the notification say besides the statement itself (notify.SubmittedData
-// reads it).
-type SubmittedData struct {
-	Warnings []string `json:"warnings,omitempty"`
-	// UnknownTo are the addressees that match no body.
-	UnknownTo []UnknownAddressee `json:"unknown_to,omitempty"`
-	// NoIETFBody is set when the statement went to the secretariat because
-	// no addressee is an IETF body we know.
-	NoIETFBody bool `json:"no_ietf_body,omitempty"`
-	// OmittedAttachments are the attachments past the cap.
-	OmittedAttachments []string `json:"omitted_attachments,omitempty"`
-	// SameMessageID are earlier statements whose mail had this one's
-	// Message-ID with other content.
-	SameMessageID []int64 `json:"same_message_id,omitempty"`
-	// Automatic is why the sender is automatic; AutomaticSender its
-	// address, to which nothing is sent (DESIGN 5.2).
-	Automatic       string `json:"automatic,omitempty"`
-	AutomaticSender string `json:"automatic_sender,omitempty"`
-}
-
 // realMailEvents records on the history what a submission's shape made
 // happen: unknown addressees, omitted attachments, a reused Message-ID (on
 // both statements), an automatic sender.
-func (p *Processor) realMailEvents(tx *store.Tx, st *store.Statement, msg *store.Message, sd SubmittedData) error {
-	now := p.Now()
+func (p *Processor) realMailEvents(tx *store.Tx, st *store.Statement, msg *store.Message, sd store.SubmittedData) error {
+	now := tx.Now()
 	add := func(id int64, typ, text string) error {
 		return tx.InsertEvent(&store.Event{StatementID: id, MessageID: msg.ID, At: now, Type: typ, By: "liaisond", Text: text})
 	}
 	for _, u := range sd.UnknownTo {
-		if err := add(st.ID, store.EventUnknownAddressee, "the addressee "+u.Text()); err != nil {
+		if err := add(st.ID, store.EventUnknownAddressee, "the addressee "+addresseeText(u)); err != nil {
 			return err
 		}
 	}
@@ -151,13 +127,13 @@ func (p *Processor) realMailEvents(tx *store.Tx, st *store.Statement, msg *store
 	return nil
 }
 
-// arrivalData is the Data of the statement's first "submitted" event: what
-// its arrival found, for the mails of a held statement released later.
-func arrivalData(st *store.Statement) []byte {
-	for _, ev := range st.Events {
-		if ev.Type == store.EventSubmitted {
-			return ev.Data
+// arrivalData is the payload of the statement's first "submitted" event:
+// what its arrival found, for the mails of a held statement released later.
+func arrivalData(st *store.Statement) (store.SubmittedData, error) {
+	for i := range st.Events {
+		if st.Events[i].Type == store.EventSubmitted {
+			return store.DecodeData[store.SubmittedData](&st.Events[i])
 		}
 	}
-	return nil
+	return store.SubmittedData{}, nil
 }

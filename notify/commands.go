@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -26,33 +25,25 @@ const HelpText = `  reply              the rest of your mail becomes the IETF's 
                      in words (liaison manager and secretariat)
   help               this list`
 
-// answerData is the Data of events that answer a mail (ingest.ErrorReplyData).
-type answerData struct {
-	To        string   `json:"to"`
-	Subject   string   `json:"subject"`
-	MessageID string   `json:"message_id"`
-	Rcpt      string   `json:"rcpt"`
-	Problems  []string `json:"problems"`
-	Done      []string `json:"done"`
-}
-
 // composeCommand queues the mails of command and workflow events (DESIGN 4, 6).
 func (c *Composer) composeCommand(tx *store.Tx, ev *store.Event) error {
 	switch ev.Type {
 	case store.EventDone, store.EventClosed, store.EventReassigned, store.EventRedirected:
 		return c.composeWorkflow(tx, ev)
 	case store.EventCommandRefused, store.EventHelp:
-		var a answerData
-		json.Unmarshal(ev.Data, &a)
+		a, err := store.DecodeData[store.AnswerData](ev)
+		if err != nil {
+			return err
+		}
 		if a.To == "" {
 			return nil
 		}
 		return c.answer(tx, ev, a)
 	case store.EventHeld:
-		var d struct {
-			Tell bool `json:"tell"`
+		d, err := store.DecodeData[store.HeldData](ev)
+		if err != nil {
+			return err
 		}
-		json.Unmarshal(ev.Data, &d)
 		if !d.Tell {
 			return nil
 		}
@@ -98,9 +89,13 @@ func (c *Composer) composeCommand(tx *store.Tx, ev *store.Event) error {
 			m.Original = orig
 		})
 	case store.EventApprovalRejected:
+		d, err := store.DecodeData[store.ReasonData](ev)
+		if err != nil {
+			return err
+		}
 		r := recipient{addr: st.Submitter}
 		return c.personalCopiesWith(tx, "approval", "approval-rejected.txt", st, ev, []recipient{r}, nil, false, func(m *mailData) {
-			m.Actor, m.Reason = ev.By, strings.TrimPrefix(ev.Text, "rejected: ")
+			m.Actor, m.Reason = ev.By, d.Reason
 		})
 	}
 	return nil
@@ -169,7 +164,7 @@ func (c *Composer) transmission(tx *store.Tx, dir *directory.Directory, st *stor
 }
 
 // answer sends an error or help reply to the sender of a command mail.
-func (c *Composer) answer(tx *store.Tx, ev *store.Event, a answerData) error {
+func (c *Composer) answer(tx *store.Tx, ev *store.Event, a store.AnswerData) error {
 	kind, tmpl := "error", "command-error.txt"
 	if ev.Type == store.EventHelp {
 		kind, tmpl = "help", "help.txt"

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -65,46 +64,25 @@ func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) e
 		if st.Direction != store.Incoming || st.State != store.StateOpen {
 			return nil
 		}
-		var data SubmittedData
-		json.Unmarshal(ev.Data, &data)
+		data, err := store.DecodeData[store.SubmittedData](ev)
+		if err != nil {
+			return err
+		}
 		dropped, err := c.notification(tx, st, ev, data)
 		if err != nil {
 			return err
 		}
 		return c.receipt(tx, st, ev, data, dropped)
 	case store.EventRejected:
-		var data RejectedData
-		if err := json.Unmarshal(ev.Data, &data); err != nil {
-			return fmt.Errorf("event %d: %w", ev.ID, err)
+		data, err := store.DecodeData[store.AnswerData](ev)
+		if err != nil {
+			return err
 		}
 		return c.rejection(tx, ev, data)
 	case store.EventOversize:
 		return c.oversize(tx, ev)
 	}
 	return c.composeCommand(tx, ev)
-}
-
-// SubmittedData is the Data of a "submitted" event (ingest.SubmittedData).
-type SubmittedData struct {
-	Warnings  []string `json:"warnings,omitempty"`
-	UnknownTo []struct {
-		Name        string   `json:"name"`
-		Suggestions []string `json:"suggestions"`
-	} `json:"unknown_to,omitempty"`
-	NoIETFBody         bool     `json:"no_ietf_body,omitempty"`
-	OmittedAttachments []string `json:"omitted_attachments,omitempty"`
-	SameMessageID      []int64  `json:"same_message_id,omitempty"`
-	Automatic          string   `json:"automatic,omitempty"`
-	AutomaticSender    string   `json:"automatic_sender,omitempty"`
-}
-
-// RejectedData is the Data of a "rejected" event: who to tell what.
-type RejectedData struct {
-	To        string   `json:"to"`         // where the error reply goes
-	Subject   string   `json:"subject"`    // of the rejected mail
-	MessageID string   `json:"message_id"` // of the rejected mail, to thread the answer
-	Rcpt      string   `json:"rcpt"`       // the address it was sent to
-	Problems  []string `json:"problems"`
 }
 
 // recipient is one address a mail goes to.
@@ -277,7 +255,7 @@ func (c *Composer) statementURL(id int64) string {
 
 // notification queues the copies of a new statement's notification and
 // returns how many contacts the copy limit left out.
-func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Event, data SubmittedData) (int, error) {
+func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Event, data store.SubmittedData) (int, error) {
 	to, cc := NotificationRecipients(c.Directory(), st, true)
 	if data.AutomaticSender != "" {
 		// Nothing goes back to an automatic sender (DESIGN 5.2), even
@@ -295,7 +273,7 @@ func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Eve
 // manager (both copied on every notification) must look at: addressees
 // the directory does not know, a statement that went to the secretariat
 // for want of a known IETF body, and a Message-ID reused for other content.
-func attentionLines(data SubmittedData) []string {
+func attentionLines(data store.SubmittedData) []string {
 	var lines []string
 	for _, u := range data.UnknownTo {
 		l := fmt.Sprintf("The addressee %q matches no body in the directory", u.Name)
@@ -330,7 +308,7 @@ func without(rs []recipient, addr string) []recipient {
 	return out
 }
 
-func (c *Composer) receipt(tx *store.Tx, st *store.Statement, ev *store.Event, data SubmittedData, dropped int) error {
+func (c *Composer) receipt(tx *store.Tx, st *store.Statement, ev *store.Event, data store.SubmittedData, dropped int) error {
 	var rs recipients
 	if data.AutomaticSender == "" {
 		rs.add("", st.Submitter, false)
@@ -412,7 +390,7 @@ func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store
 	return nil
 }
 
-func (c *Composer) rejection(tx *store.Tx, ev *store.Event, data RejectedData) error {
+func (c *Composer) rejection(tx *store.Tx, ev *store.Event, data store.AnswerData) error {
 	if data.To == "" {
 		return nil
 	}

@@ -1,23 +1,11 @@
 package notify
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"liaisond/store"
 )
-
-// OversizeData is the Data of an "oversize" event: a mail too large to take
-// in, recorded with its header only.
-type OversizeData struct {
-	Subject   string `json:"subject"`
-	From      string `json:"from"`
-	MessageID string `json:"message_id"`
-	Size      int64  `json:"size"`
-	Limit     int64  `json:"limit"`
-	Where     string `json:"where"` // the mailbox and UID it sits at
-}
 
 // oversizeMail is what templates/mail/oversize.txt sees.
 type oversizeMail struct {
@@ -27,9 +15,9 @@ type oversizeMail struct {
 // oversize tells the secretariat once about a mail that was too large to
 // take in (the event is written once per message).
 func (c *Composer) oversize(tx *store.Tx, ev *store.Event) error {
-	var data OversizeData
-	if err := json.Unmarshal(ev.Data, &data); err != nil {
-		return fmt.Errorf("event %d: %w", ev.ID, err)
+	data, err := store.DecodeData[store.OversizeData](ev)
+	if err != nil {
+		return err
 	}
 	sec := c.Directory().Secretariat
 	if sec.Addr == "" {

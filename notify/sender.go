@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -331,9 +330,11 @@ func (s *Sender) record(tx *store.Tx, m *store.OutboxMail, sendErr error) (*fail
 	if m.StatementID == 0 {
 		return f, nil
 	}
-	data, _ := json.Marshal(map[string]any{"outbox": m.ID, "rcpt": m.Rcpt, "kind": m.Kind})
 	f.event = &store.Event{StatementID: m.StatementID, At: s.Now(), Type: store.EventDeliveryFailed,
-		By: "liaisond", Text: fmt.Sprintf("%s to %s could not be delivered: %s", m.Kind, m.Rcpt, reason), Data: data}
+		By: "liaisond", Text: fmt.Sprintf("%s to %s could not be delivered: %s", m.Kind, m.Rcpt, reason)}
+	if err := f.event.SetData(store.DeliveryFailedData{Outbox: m.ID, Rcpt: m.Rcpt, Kind: m.Kind}); err != nil {
+		return nil, err
+	}
 	return f, tx.InsertEvent(f.event)
 }
 

@@ -28,7 +28,7 @@ func queueNotification(t *testing.T, s *store.Store, c *Composer) int64 {
 		if err := tx.InsertEvent(ev); err != nil {
 			return err
 		}
-		_, err := c.notification(tx, st, ev, SubmittedData{})
+		_, err := c.notification(tx, st, ev, store.SubmittedData{})
 		return err
 	})
 	if err != nil {

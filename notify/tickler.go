@@ -336,8 +336,10 @@ func (t *Tickler) apply(ctx context.Context, tx *store.Tx, id int64, lastPass, n
 		return err // already sent: a due point goes out once
 	}
 	ev := &store.Event{StatementID: id, At: now, Type: store.EventReminder, By: "liaisond",
-		Text: fmt.Sprintf("reminder (%s) sent to %s", d.Send.Describe(), st.Assignee),
-		Data: fmt.Appendf(nil, `{"due":%q,"skipped":%d}`, d.Send.Key, len(d.Skipped))}
+		Text: fmt.Sprintf("reminder (%s) sent to %s", d.Send.Describe(), st.Assignee)}
+	if err := ev.SetData(store.ReminderData{Due: d.Send.Key, Skipped: len(d.Skipped)}); err != nil {
+		return err
+	}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
 	}

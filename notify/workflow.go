@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -112,21 +111,15 @@ func managers(dir *directory.Directory, st *store.Statement, rs *recipients) {
 	}
 }
 
-// doneData is the Data of a done event (ingest.DoneData).
-type doneData struct {
-	answerData
-	Statements []int64 `json:"statements"`
-}
-
 // composeWorkflow queues the mails of a done command (DESIGN 6): the
 // confirmation to whoever gave it, and for close, reassign and redirect
 // the word to the assignee and the liaison manager; a redirect notifies
 // the new body as a new statement would.
 func (c *Composer) composeWorkflow(tx *store.Tx, ev *store.Event) error {
 	if ev.Type == store.EventDone {
-		var a doneData
-		if err := json.Unmarshal(ev.Data, &a); err != nil {
-			return fmt.Errorf("event %d: %w", ev.ID, err)
+		a, err := store.DecodeData[store.DoneData](ev)
+		if err != nil {
+			return err
 		}
 		if a.To == "" {
 			return nil
@@ -138,8 +131,10 @@ func (c *Composer) composeWorkflow(tx *store.Tx, ev *store.Event) error {
 		return err
 	}
 	dir := c.Directory()
-	var ch store.ChangeData
-	json.Unmarshal(ev.Data, &ch)
+	ch, err := store.DecodeData[store.ChangeData](ev)
+	if err != nil {
+		return err
+	}
 	switch ev.Type {
 	case store.EventClosed:
 		var rs recipients
@@ -150,8 +145,12 @@ func (c *Composer) composeWorkflow(tx *store.Tx, ev *store.Event) error {
 			return nil
 		}
 		// A notice to the people responsible, not an answer: never rate-limited.
+		why, err := store.DecodeData[store.ReasonData](ev)
+		if err != nil {
+			return err
+		}
 		return c.personalCopiesWith(tx, "notification", "closed.txt", st, ev, to, cc, false, func(m *mailData) {
-			m.Actor, m.Reason = ev.By, strings.TrimSpace(strings.TrimPrefix(ev.Text, "closed"))
+			m.Actor, m.Reason = ev.By, why.Reason
 		})
 	case store.EventReassigned:
 		var rs recipients
@@ -188,7 +187,7 @@ func (c *Composer) composeWorkflow(tx *store.Tx, ev *store.Event) error {
 }
 
 // done confirms a command mail to its sender: what changed, and the page.
-func (c *Composer) done(tx *store.Tx, ev *store.Event, a doneData) error {
+func (c *Composer) done(tx *store.Tx, ev *store.Event, a store.DoneData) error {
 	title := a.Subject
 	if title == "" {
 		title = "(no subject)"

@@ -31,17 +31,6 @@ const (
 	EventReplyDrafted          = "reply-drafted" // a reply waits for approval
 )
 
-// ChangeData is the Data of reassigned, redirected and deadline-changed
-// events. A redirect also keeps the bodies the statement was addressed to
-// before and after (DESIGN 6: the history keeps the first addressee).
-type ChangeData struct {
-	Old   string    `json:"old"`
-	New   string    `json:"new"`
-	By    string    `json:"by"`
-	OldTo []BodyRef `json:"old_to,omitempty"`
-	NewTo []BodyRef `json:"new_to,omitempty"`
-}
-
 // StateRejected is an outgoing statement its approver turned down.
 const StateRejected = "rejected"
 
@@ -52,35 +41,35 @@ func (t *Tx) SetState(id int64, state string, at time.Time) error {
 		closed = fmtTime(at)
 	}
 	_, err := t.exec(`UPDATE statements SET state = ?, closed_at = ? WHERE id = ?`, state, closed, id)
-	return err
+	return wrap(err, "setting the state of LS-%d to %s", id, state)
 }
 
 // SetAssignee hands a statement to someone else.
 func (t *Tx) SetAssignee(id int64, addr string) error {
 	_, err := t.exec(`UPDATE statements SET assignee = ? WHERE id = ?`, addr, id)
-	return err
+	return wrap(err, "assigning LS-%d", id)
 }
 
 // SetDeadline changes a statement's deadline (YYYY-MM-DD).
 func (t *Tx) SetDeadline(id int64, deadline string) error {
 	_, err := t.exec(`UPDATE statements SET deadline = ? WHERE id = ?`, deadline, id)
-	return err
+	return wrap(err, "setting the deadline of LS-%d", id)
 }
 
 // SetStatusLine records the status line shown on the statement's page.
 func (t *Tx) SetStatusLine(id int64, text string) error {
 	_, err := t.exec(`UPDATE statements SET status_line = ? WHERE id = ?`, text, id)
-	return err
+	return wrap(err, "setting the status of LS-%d", id)
 }
 
 // ReplaceTo readdresses a statement to other bodies (a redirect).
 func (t *Tx) ReplaceTo(id int64, to []BodyRef) error {
 	if _, err := t.exec(`DELETE FROM statement_to WHERE statement_id = ?`, id); err != nil {
-		return err
+		return wrap(err, "readdressing LS-%d", id)
 	}
 	for i, b := range to {
 		if _, err := t.exec(`INSERT INTO statement_to (statement_id, pos, body_id, name) VALUES (?,?,?,?)`, id, i+1, b.ID, b.Name); err != nil {
-			return err
+			return wrap(err, "readdressing LS-%d", id)
 		}
 	}
 	return nil
@@ -91,7 +80,7 @@ func (t *Tx) ReplaceTo(id int64, to []BodyRef) error {
 func (t *Tx) WasRecipient(statementID int64, addr string) (bool, error) {
 	var n int
 	err := t.queryRow(`SELECT count(*) FROM outbox WHERE statement_id = ? AND rcpt = ?`, statementID, addr).Scan(&n)
-	return n > 0, err
+	return n > 0, wrap(err, "looking up the recipients of LS-%d", statementID)
 }
 
 // AnswerKinds are the outbox kinds of mail sent to addresses liaisond
@@ -109,7 +98,7 @@ func (t *Tx) RepliesSince(rcpt string, kinds []string, since time.Time) (int, er
 	}
 	var n int
 	err := t.queryRow(`SELECT count(*) FROM outbox WHERE rcpt = ? AND created_at >= ? AND kind IN (`+placeholders(len(kinds))+`)`, args...).Scan(&n)
-	return n, err
+	return n, wrap(err, "counting the answers to %s", rcpt)
 }
 
 // StatementsSince counts statements received since a time, from one
@@ -125,7 +114,7 @@ func (t *Tx) StatementsSince(submitter string, since time.Time) (int, error) {
 	} else {
 		err = t.queryRow(`SELECT count(*) FROM statements WHERE submitter = ? AND received_at >= ?`, submitter, fmtTime(since)).Scan(&n)
 	}
-	return n, err
+	return n, wrap(err, "counting recent statements")
 }
 
 // HeldSince reports whether any statement was held since a time (the
@@ -133,7 +122,7 @@ func (t *Tx) StatementsSince(submitter string, since time.Time) (int, error) {
 func (t *Tx) HeldSince(since time.Time) (bool, error) {
 	var n int
 	err := t.queryRow(`SELECT count(*) FROM events WHERE type = ? AND at >= ?`, EventHeld, fmtTime(since)).Scan(&n)
-	return n > 0, err
+	return n > 0, wrap(err, "looking up held statements")
 }
 
 // OutboxByMessageID finds the outbox row that sent a Message-ID.

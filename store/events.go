@@ -1,8 +1,8 @@
 package store
 
 import (
-	"database/sql"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -32,16 +32,20 @@ const (
 	EventReplied        = "replied"
 )
 
-// InsertEvent appends an event and sets ev.ID.
+// InsertEvent appends an event and sets ev.ID. An event without a time
+// gets the transaction's (Tx.Now).
 func (t *Tx) InsertEvent(ev *Event) error {
 	data := ev.Data
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}
+	if ev.At.IsZero() {
+		ev.At = t.now
+	}
 	res, err := t.exec(`INSERT INTO events (statement_id, message_id, at, type, by, text, data, private) VALUES (?,?,?,?,?,?,?,?)`,
 		nullID(ev.StatementID), nullID(ev.MessageID), fmtTime(ev.At), ev.Type, ev.By, ev.Text, string(data), ev.Private)
 	if err != nil {
-		return err
+		return fmt.Errorf("inserting %s event: %w", ev.Type, err)
 	}
 	ev.ID, err = res.LastInsertId()
 	return err
@@ -49,30 +53,26 @@ func (t *Tx) InsertEvent(ev *Event) error {
 
 // Events returns a statement's history, oldest first.
 func (t *Tx) Events(statementID int64) ([]Event, error) {
-	rows, err := t.query(`SELECT id, coalesce(statement_id,0), coalesce(message_id,0), at, type, by, text, data, private FROM events
-		WHERE statement_id = ? ORDER BY id`, statementID)
+	evs, err := t.events(`statement_id = ?`, statementID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("reading the history of LS-%d: %w", statementID, err)
 	}
-	defer rows.Close()
-	var evs []Event
-	for rows.Next() {
-		var ev Event
-		var at, data string
-		if err := rows.Scan(&ev.ID, &ev.StatementID, &ev.MessageID, &at, &ev.Type, &ev.By, &ev.Text, &data, &ev.Private); err != nil {
-			return nil, err
-		}
-		ev.At = parseTime(at)
-		ev.Data = json.RawMessage(data)
-		evs = append(evs, ev)
-	}
-	return evs, rows.Err()
+	return evs, nil
 }
 
 // MessageEvents returns the events recorded for a message, oldest first.
 func (t *Tx) MessageEvents(messageID int64) ([]Event, error) {
+	evs, err := t.events(`message_id = ?`, messageID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the events of message %d: %w", messageID, err)
+	}
+	return evs, nil
+}
+
+// events reads the events that cond selects, oldest first.
+func (t *Tx) events(cond string, args ...any) ([]Event, error) {
 	rows, err := t.query(`SELECT id, coalesce(statement_id,0), coalesce(message_id,0), at, type, by, text, data, private FROM events
-		WHERE message_id = ? ORDER BY id`, messageID)
+		WHERE `+cond+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +90,6 @@ func (t *Tx) MessageEvents(messageID int64) ([]Event, error) {
 	}
 	return evs, rows.Err()
 }
-
-var _ = sql.ErrNoRows
 
 // PublicEvents returns the events anyone may see: all but the private ones.
 func PublicEvents(evs []Event) []Event {

@@ -88,7 +88,7 @@ func (t *Tx) InsertMessage(m *Message) (id int64, dup bool, err error) {
 // SetMessageState records what became of a message.
 func (t *Tx) SetMessageState(id int64, class, state, errText string) error {
 	_, err := t.exec(`UPDATE messages SET class = ?, state = ?, error = ? WHERE id = ?`, class, state, errText, id)
-	return err
+	return wrap(err, "setting the state of message %d", id)
 }
 
 // Message returns one stored message with its raw bytes.

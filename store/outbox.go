@@ -107,14 +107,21 @@ func (t *Tx) Outbox(f OutboxFilter) ([]*OutboxMail, error) {
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := t.query(q, args...)
+	list, err := t.outboxRows(q, false, args...)
+	return list, wrap(err, "listing the outbox")
+}
+
+// outboxRows reads the outbox rows a query selects; withRaw: the query
+// selects raw after outboxColumns.
+func (t *Tx) outboxRows(query string, withRaw bool, args ...any) ([]*OutboxMail, error) {
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var list []*OutboxMail
 	for rows.Next() {
-		m, err := scanOutbox(rows, false)
+		m, err := scanOutbox(rows, withRaw)
 		if err != nil {
 			return nil, err
 		}
@@ -126,21 +133,9 @@ func (t *Tx) Outbox(f OutboxFilter) ([]*OutboxMail, error) {
 // DueOutbox returns up to limit queued mails whose next attempt is due, with
 // their raw content, oldest first.
 func (t *Tx) DueOutbox(now time.Time, limit int) ([]*OutboxMail, error) {
-	rows, err := t.query(`SELECT `+outboxColumns+`, raw FROM outbox WHERE state = ? AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`,
-		OutboxQueued, fmtTime(now), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var list []*OutboxMail
-	for rows.Next() {
-		m, err := scanOutbox(rows, true)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, m)
-	}
-	return list, rows.Err()
+	list, err := t.outboxRows(`SELECT `+outboxColumns+`, raw FROM outbox WHERE state = ? AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`,
+		true, OutboxQueued, fmtTime(now), limit)
+	return list, wrap(err, "reading the due outbox")
 }
 
 // NextOutboxAttempt returns when the earliest queued mail is due, or false

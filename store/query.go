@@ -20,7 +20,7 @@ type Query struct {
 	Text         string // full-text search over title, body, bodies and contacts
 	Unanswered   bool   // only statements not answered by a reply (the action not yet taken)
 	Sort         string // "date" (newest received first, the default) or "deadline" (soonest first)
-	Limit        int    // 0: 50
+	Limit        int    // 0: 50; negative: all
 	Offset       int
 }
 
@@ -91,8 +91,10 @@ func (t *Tx) Find(q Query) (list []*Statement, total int, err error) {
 		order = ` ORDER BY s.deadline = '', s.deadline, s.id`
 	}
 	limit := q.Limit
-	if limit <= 0 {
+	if limit == 0 {
 		limit = 50
+	} else if limit < 0 {
+		limit = -1 // SQLite: no limit
 	}
 	// The page's ids first (the sort handles ids only), then their rows. A
 	// search counts its matches in the same pass (the full-text lookups

@@ -233,16 +233,8 @@ func (t *Tx) ClaimDueOutbox(now time.Time, limit int) ([]*OutboxMail, error) {
 // SendingOutbox returns the mails left in state sending (by a crash), with
 // their raw content.
 func (t *Tx) SendingOutbox() ([]*OutboxMail, error) {
-	list, err := t.Outbox(OutboxFilter{States: []string{OutboxSending}})
-	if err != nil {
-		return nil, err
-	}
-	for i, m := range list {
-		if list[i], err = t.OutboxMail(m.ID); err != nil {
-			return nil, err
-		}
-	}
-	return list, nil
+	list, err := t.outboxRows(`SELECT `+outboxColumns+`, raw FROM outbox WHERE state = ? ORDER BY id`, true, OutboxSending)
+	return list, wrap(err, "reading the outbox left sending")
 }
 
 // ReminderCandidateOf reads one statement as the scheduler's scan would;

@@ -234,143 +234,13 @@ func (t *Tx) Statement(id int64) (*Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := t.fill([]*Statement{st}, true); err != nil {
+	if err := t.fillMany([]*Statement{st}); err != nil {
+		return nil, fmt.Errorf("reading LS-%d: %w", id, err)
+	}
+	if st.Events, err = t.Events(id); err != nil {
 		return nil, err
 	}
 	return st, nil
-}
-
-// ListFilter selects statements for Tx.Statements.
-type ListFilter struct {
-	States []string // empty: all
-	Limit  int      // 0: no limit
-}
-
-// Statements lists statements newest first, without body and events.
-func (t *Tx) Statements(f ListFilter) ([]*Statement, error) {
-	q := `SELECT ` + statementColumns + ` FROM statements`
-	var args []any
-	if len(f.States) > 0 {
-		q += ` WHERE state IN (` + placeholders(len(f.States)) + `)`
-		for _, s := range f.States {
-			args = append(args, s)
-		}
-	}
-	q += ` ORDER BY id DESC`
-	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
-	}
-	rows, err := t.query(q, args...)
-	if err != nil {
-		return nil, err
-	}
-	var list []*Statement
-	for rows.Next() {
-		st, err := scanStatement(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		st.Body = ""
-		list = append(list, st)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return list, t.fill(list, false)
-}
-
-// fill loads the child rows of statements. One query per table per
-// statement keeps this simple; listings are paged.
-func (t *Tx) fill(list []*Statement, withEvents bool) error {
-	for _, st := range list {
-		rows, err := t.query(`SELECT body_id, name FROM statement_to WHERE statement_id = ? ORDER BY pos`, st.ID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var b BodyRef
-			if err := rows.Scan(&b.ID, &b.Name); err != nil {
-				rows.Close()
-				return err
-			}
-			st.To = append(st.To, b)
-		}
-		rows.Close()
-
-		rows, err = t.query(`SELECT role, name, addr FROM contacts WHERE statement_id = ? ORDER BY role, pos`, st.ID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var role string
-			var c Contact
-			if err := rows.Scan(&role, &c.Name, &c.Addr); err != nil {
-				rows.Close()
-				return err
-			}
-			st.addContact(role, c)
-		}
-		rows.Close()
-
-		rows, err = t.query(`SELECT name, value FROM fields WHERE statement_id = ? ORDER BY pos`, st.ID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var name, value string
-			if err := rows.Scan(&name, &value); err != nil {
-				rows.Close()
-				return err
-			}
-			if name == "url" {
-				st.URLs = append(st.URLs, value)
-			} else if len(name) > 6 && name[:6] == "other:" {
-				st.Other = append(st.Other, Field{Name: name[6:], Value: value})
-			}
-		}
-		rows.Close()
-
-		rows, err = t.query(`SELECT pos, name, content_type, size, sha256 FROM attachments WHERE statement_id = ? ORDER BY pos`, st.ID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var a Attachment
-			if err := rows.Scan(&a.Pos, &a.Name, &a.ContentType, &a.Size, &a.SHA256); err != nil {
-				rows.Close()
-				return err
-			}
-			st.Attachments = append(st.Attachments, a)
-		}
-		rows.Close()
-
-		rows, err = t.query(`SELECT to_id, relation FROM relations WHERE from_id = ?
-			UNION ALL SELECT from_id, 'inverse:' || relation FROM relations WHERE to_id = ? ORDER BY 1`, st.ID, st.ID)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var r Relation
-			if err := rows.Scan(&r.Ref, &r.Relation); err != nil {
-				rows.Close()
-				return err
-			}
-			r.Relation = inverseRelation(r.Relation)
-			st.Related = append(st.Related, r)
-		}
-		rows.Close()
-
-		if withEvents {
-			evs, err := t.Events(st.ID)
-			if err != nil {
-				return err
-			}
-			st.Events = evs
-		}
-	}
-	return nil
 }
 
 // addContact files a contact read from the contacts table under its role.
@@ -405,14 +275,14 @@ func inverseRelation(r string) string {
 // AddRelation records that statement from <relation> statement to.
 func (t *Tx) AddRelation(from, to int64, relation string) error {
 	_, err := t.exec(`INSERT INTO relations (from_id, to_id, relation) VALUES (?,?,?) ON CONFLICT DO NOTHING`, from, to, relation)
-	return err
+	return wrap(err, "relating LS-%d to LS-%d", from, to)
 }
 
 // StatementExists reports whether LS-id exists.
 func (t *Tx) StatementExists(id int64) (bool, error) {
 	var n int
 	err := t.queryRow(`SELECT count(*) FROM statements WHERE id = ?`, id).Scan(&n)
-	return n > 0, err
+	return n > 0, wrap(err, "looking up LS-%d", id)
 }
 
 func nullID(id int64) any {
@@ -425,5 +295,5 @@ func nullID(id int64) any {
 // SetReplied records when a statement was answered (shown as "replied on DATE").
 func (t *Tx) SetReplied(id int64, at time.Time) error {
 	_, err := t.exec(`UPDATE statements SET replied_at = ? WHERE id = ?`, fmtTime(at), id)
-	return err
+	return wrap(err, "marking LS-%d answered", id)
 }

@@ -37,8 +37,9 @@ var ErrTemporary = errors.New("temporary failure")
 // (SQLite has one writer; a queue in Go is cheaper than lock retries),
 // reads through a pool.
 type Store struct {
-	w *sql.DB
-	r *sql.DB
+	w   *sql.DB
+	r   *sql.DB
+	now func() time.Time // the clock of Tx.Now; SetClock
 }
 
 // Open opens (creating if needed) the database at path and applies the
@@ -76,7 +77,7 @@ func OpenLogged(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r}
+	s := &Store{w: w, r: r, now: time.Now}
 	if err := s.migrate(ctx, log); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
@@ -174,11 +175,29 @@ func ensureMode0600(path string) error {
 	return nil
 }
 
+// SetClock sets the clock that gives each transaction its time (Tx.Now);
+// the daemon passes the clock every component shares, tests a fixed one.
+// Call it before the store is used.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
 // Tx is one transaction; its methods are the whole data model.
 type Tx struct {
 	tx  *sql.Tx
 	ctx context.Context
+	// now is the transaction's one timestamp, read from the clock once
+	// when it begins (WTF Dial's Tx.now): every row it writes without a
+	// time of its own gets this one.
+	now time.Time
 }
+
+// newTx wraps a begun transaction, taking its timestamp from the clock.
+func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx) *Tx {
+	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC()}
+}
+
+// Now is the transaction's timestamp: the same for every call in one
+// transaction.
+func (t *Tx) Now() time.Time { return t.now }
 
 // Update runs fn in one write transaction, committed when fn returns nil.
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
@@ -201,7 +220,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, fn func(tx *Tx) error) (err
 			panic(p)
 		}
 	}()
-	if err := fn(&Tx{tx: sqlTx, ctx: ctx}); err != nil {
+	if err := fn(s.newTx(ctx, sqlTx)); err != nil {
 		sqlTx.Rollback()
 		return classify(err)
 	}
@@ -269,6 +288,15 @@ func parseTimePtr(ns sql.NullString) *time.Time {
 func isUniqueViolation(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+}
+
+// wrap names the step that failed, mox style ("inserting statement: %w");
+// nil stays nil.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
 func placeholders(n int) string {

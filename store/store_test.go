@@ -121,7 +121,7 @@ func TestStatementRoundTrip(t *testing.T) {
 		if _, err := tx.Statement(99); !errors.Is(err, ErrNotFound) {
 			t.Errorf("missing statement: %v", err)
 		}
-		list, err := tx.Statements(ListFilter{States: []string{StateOpen}})
+		list, _, err := tx.Find(Query{States: []string{StateOpen}, Limit: -1})
 		if err != nil || len(list) != 2 || list[0].ID != 2 || list[0].Body != "" {
 			t.Errorf("list = %v, %v", list, err)
 		}

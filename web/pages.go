@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -433,8 +432,8 @@ func redirectText(st *store.Statement) string {
 		if ev.Type != store.EventRedirected {
 			continue
 		}
-		var d store.ChangeData
-		if json.Unmarshal(ev.Data, &d) != nil || len(d.OldTo) == 0 {
+		d, err := store.DecodeData[store.ChangeData](&ev)
+		if err != nil || len(d.OldTo) == 0 {
 			continue
 		}
 		if first == nil {

@@ -118,6 +118,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		}
 		return nil, &exitError{code: code, err: err}
 	}
+	a.store.SetClock(a.clock)
 	from, _ := mail.ParseAddress(cfg.Outbound.From)
 	a.composer = &notify.Composer{
 		Config: notify.Config{

@@ -119,7 +119,7 @@ func cmdList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	var filter store.ListFilter
+	filter := store.Query{Limit: -1} // all, newest first
 	switch state {
 	case "all":
 	case store.StateOpen, store.StateClosed, store.StatePending, store.StateHeld:
@@ -134,7 +134,7 @@ func cmdList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer s.Close()
 	var list []*store.Statement
 	if err := s.View(ctx, func(tx *store.Tx) error {
-		list, err = tx.Statements(filter)
+		list, _, err = tx.Find(filter)
 		return err
 	}); err != nil {
 		return exitf(exitTempFail, "list: %v", err)
