@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -40,6 +41,12 @@ type Store struct {
 	w   *sql.DB
 	r   *sql.DB
 	now func() time.Time // the clock of Tx.Now; SetClock
+
+	group   committer    // UpdateGrouped's queue
+	commits atomic.Int64 // write transactions committed
+	// testHookCommit, if set, runs before a group's commit; its error
+	// stands for the commit's.
+	testHookCommit func() error
 }
 
 // Open opens (creating if needed) the database at path and applies the
@@ -226,6 +233,9 @@ func (s *Store) run(ctx context.Context, db *sql.DB, fn func(tx *Tx) error) (err
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", classify(err))
+	}
+	if db == s.w {
+		s.commits.Add(1)
 	}
 	return nil
 }
