@@ -170,6 +170,7 @@ func (s *Store) runBatch(batch []*groupMember) {
 	if err == nil {
 		if err = sqlTx.Commit(); err == nil {
 			s.commits.Add(1)
+			s.groupCommits.Add(1)
 		}
 	} else {
 		sqlTx.Rollback()
@@ -202,7 +203,11 @@ func (s *Store) runAlone(members []*groupMember) {
 			m.done <- classify(err)
 			continue
 		}
-		m.done <- s.run(context.WithoutCancel(m.ctx), s.w, func(tx *Tx) error { return runMember(tx, m.fn) })
+		err := s.run(context.WithoutCancel(m.ctx), s.w, func(tx *Tx) error { return runMember(tx, m.fn) })
+		if err == nil {
+			s.groupCommits.Add(1)
+		}
+		m.done <- err
 	}
 }
 
@@ -221,3 +226,7 @@ func runMember(tx *Tx, fn func(tx *Tx) error) (err error) {
 // (each one fsync of the WAL at synchronous=FULL): a figure for benchmarks
 // and the shutdown log.
 func (s *Store) WriteCommits() int64 { return s.commits.Load() }
+
+// GroupCommits is the number of those commits that were UpdateGrouped's
+// shared transactions (received messages).
+func (s *Store) GroupCommits() int64 { return s.groupCommits.Load() }

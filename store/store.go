@@ -42,8 +42,9 @@ type Store struct {
 	r   *sql.DB
 	now func() time.Time // the clock of Tx.Now; SetClock
 
-	group   committer    // UpdateGrouped's queue
-	commits atomic.Int64 // write transactions committed
+	group        committer    // UpdateGrouped's queue
+	commits      atomic.Int64 // write transactions committed
+	groupCommits atomic.Int64 // of which UpdateGrouped's
 	// testHookCommit, if set, runs before a group's commit; its error
 	// stands for the commit's.
 	testHookCommit func() error
