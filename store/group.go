@@ -125,6 +125,7 @@ func (s *Store) runBatch(batch []*groupMember) {
 		return
 	}
 	var applied []*groupMember
+	stmts := stmtCache{}
 	for i, m := range batch {
 		if err := m.ctx.Err(); err != nil {
 			m.done <- classify(err)
@@ -135,7 +136,7 @@ func (s *Store) runBatch(batch []*groupMember) {
 			s.runAlone(append(applied, batch[i:]...))
 			return
 		}
-		ferr := runMember(s.newTx(context.WithoutCancel(m.ctx), sqlTx), m.fn)
+		ferr := runMember(s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts), m.fn)
 		if ferr == nil {
 			if _, err := sqlTx.ExecContext(bg, "RELEASE member"); err != nil {
 				sqlTx.Rollback()

@@ -196,11 +196,31 @@ type Tx struct {
 	// when it begins (WTF Dial's Tx.now): every row it writes without a
 	// time of its own gets this one.
 	now time.Time
+
+	stmts stmtCache // shared by the members of a group
+}
+
+// stmtCache keeps the statements prepared in one transaction: go-sqlite3
+// prepares a query anew at every call otherwise, and a submission runs the
+// same inserts a dozen times (one outbox row per copy), inside the write
+// lock. They are closed with the transaction.
+type stmtCache map[string]*sql.Stmt
+
+func (t *Tx) prepared(query string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(t.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[query] = st
+	return st, nil
 }
 
 // newTx wraps a begun transaction, taking its timestamp from the clock.
-func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx) *Tx {
-	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC()}
+func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx, stmts stmtCache) *Tx {
+	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC(), stmts: stmts}
 }
 
 // Now is the transaction's timestamp: the same for every call in one
@@ -228,7 +248,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, fn func(tx *Tx) error) (err
 			panic(p)
 		}
 	}()
-	if err := fn(s.newTx(ctx, sqlTx)); err != nil {
+	if err := fn(s.newTx(ctx, sqlTx, stmtCache{})); err != nil {
 		sqlTx.Rollback()
 		return classify(err)
 	}
@@ -260,15 +280,28 @@ func classify(err error) error {
 }
 
 func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, query, args...)
+	st, err := t.prepared(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
 }
 
 func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, query, args...)
+	st, err := t.prepared(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
 }
 
 func (t *Tx) queryRow(query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+	st, err := t.prepared(query)
+	if err != nil {
+		// The error comes back from Scan, as from QueryRowContext.
+		return t.tx.QueryRowContext(t.ctx, query, args...)
+	}
+	return st.QueryRowContext(t.ctx, args...)
 }
 
 // Times are stored as RFC 3339 text in UTC, which sorts correctly as text.
