@@ -125,7 +125,8 @@ func (s *Store) runBatch(batch []*groupMember) {
 		return
 	}
 	var applied []*groupMember
-	stmts := stmtCache{}
+	stmts := s.newStmtCache(s.w)
+	defer s.keep(stmts) // after the transaction, whichever way it ends
 	for i, m := range batch {
 		if err := m.ctx.Err(); err != nil {
 			m.done <- classify(err)
@@ -170,7 +171,7 @@ func (s *Store) runBatch(batch []*groupMember) {
 	}
 	if err == nil {
 		if err = sqlTx.Commit(); err == nil {
-			s.commits.Add(1)
+			s.committed()
 			s.groupCommits.Add(1)
 		}
 	} else {
