@@ -394,7 +394,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	res.Class = ClassSubmission
 	sub := d.Submission
 	parsed, sender, automatic, inResponseTo := d.Parsed, sub.Sender, sub.Automatic, sub.InResponseTo
-	now := tx.Now() // one timestamp per transaction
+	now := tx.Now()                       // one timestamp per transaction
 	problems := slices.Clip(sub.Problems) // appended to below; the decision stays as decided
 	if inResponseTo != 0 {
 		ok, err := tx.StatementExists(inResponseTo)
