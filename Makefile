@@ -45,7 +45,8 @@ fuzz:
 	$(MAKE) fuzz-short FUZZTIME=5m
 
 # Figures: SMTP ingest and command-mail throughput and latency percentiles,
-# peak RSS; peak RSS of serve (a child process) taking one 24 MB statement,
+# peak RSS, commits (fsyncs) per 100 messages; liaisond against Mailpit on the
+# same 400 messages from 4 clients; peak RSS of serve (a child process) taking one 24 MB statement,
 # and of Mailpit on the same message; reply stripping MB/s; outbox throughput to a local SMTP server;
 # tickler passes over 100,000 statements; web pages at 100,000 statements; IMAP
 # drain rate from Dovecot (2,000 statements) and the cost of one poll

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"path"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,27 +103,34 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 	msg.SHA256 = hex.EncodeToString(sum[:])
 	msg.MessageID, msg.Identity, msg.LegacyIdentity = parse.Identity(raw, msg.SHA256)
 
+	// Parsing and deciding need no database: they run here, in the
+	// caller's goroutine, in parallel with other sessions; only applying
+	// the decision takes the write lock, in a transaction shared with the
+	// messages ready at the same moment (group commit, DESIGN 10).
+	d, err := p.safeDecide(env, raw, start)
 	var res Result
 	var queued bool
-	err := p.Store.Update(ctx, func(tx *store.Tx) error {
-		res, queued = Result{}, false
-		id, dup, err := tx.InsertMessage(msg)
-		if err != nil {
-			return err
-		}
-		res.MessageID, res.Duplicate = id, dup
-		if dup {
-			return nil
-		}
-		return p.safeApply(ctx, tx, msg, env, &res, &queued)
-	})
+	if err == nil {
+		err = p.Store.UpdateGrouped(ctx, func(tx *store.Tx) error {
+			res, queued = Result{}, false
+			id, dup, err := tx.InsertMessage(msg)
+			if err != nil {
+				return err
+			}
+			res.MessageID, res.Duplicate = id, dup
+			if dup {
+				return nil
+			}
+			return p.safeApply(ctx, tx, msg, env, d, &res, &queued)
+		})
+	}
 	if err != nil && !errors.Is(err, store.ErrTemporary) {
 		// Processing failed for a reason a retry will not cure (a bug, a
 		// constraint): keep the message with the reason rather than lose it.
 		p.Log.Error("processing failed; message kept as failed", "source", env.Source, "message_id", msg.MessageID, "err", err)
 		msg.State, msg.Class, msg.Error = store.MessageFailed, res.Class, err.Error()
 		res = Result{Class: res.Class, State: store.MessageFailed}
-		err = p.Store.Update(ctx, func(tx *store.Tx) error {
+		err = p.Store.UpdateGrouped(ctx, func(tx *store.Tx) error {
 			id, dup, err := tx.InsertMessage(msg)
 			res.MessageID, res.Duplicate = id, dup
 			return err
@@ -141,14 +149,26 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 	return res, nil
 }
 
-func (p *Processor) safeApply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, res *Result, queued *bool) (err error) {
+func (p *Processor) safeApply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, res *Result, queued *bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.Log.Error("panic while processing a message", "panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("internal error while processing: %v", r)
 		}
 	}()
-	return p.apply(ctx, tx, msg, env, res, queued)
+	return p.apply(ctx, tx, msg, env, d, res, queued)
+}
+
+// safeDecide is Decide that turns a panic into an error: the message is then
+// kept as failed, as when applying fails.
+func (p *Processor) safeDecide(env Envelope, raw []byte, now time.Time) (d *Decision, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.Log.Error("panic while reading a message", "panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("internal error while reading: %v", r)
+		}
+	}()
+	return p.Decide(env, raw, p.Directory(), now), nil
 }
 
 // target is where a message was sent, by address (DESIGN 3).
@@ -211,48 +231,43 @@ func (p *Processor) Accepts(addr string) bool {
 	return p.classifyAddress(addr).kind != "other"
 }
 
-func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, res *Result, queued *bool) error {
-	setState := func(class, state, why string) error {
-		res.Class, res.State = class, state
-		return tx.SetMessageState(msg.ID, class, state, why)
+func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, res *Result, queued *bool) error {
+	switch d.Class {
+	case ClassBounce:
+		return p.bounce(tx, msg, d.Parsed, res)
+	case ClassCommand:
+		return p.commandMail(ctx, tx, msg, d.Parsed, d.Target, res, queued)
+	case ClassSubmission:
+		return p.submission(ctx, tx, msg, d, res, queued)
 	}
-	parsed, err := parse.ParseMessage(msg.Raw)
-	if err != nil {
-		// Not a mail at all: no header to answer to. Keep it for the operator.
-		return setState(ClassUnknown, store.MessageFailed, "not a mail message: "+err.Error())
-	}
-	// Automatic mail never gets an answer of any kind (DESIGN 5.2, RFC 3834).
-	if parse.IsOwnLoop(parsed.Header, p.Config.Domain) {
-		return setState(ClassLoop, store.MessageIgnored, "sent by this liaisond (loop marker)")
-	}
-	if parse.IsBounce(parsed.Header) {
-		return p.bounce(tx, msg, parsed, res)
-	}
-	t := p.route(env, parsed)
-	if t.kind == "other" && !(env.Known && len(env.Rcpt) > 0) {
-		// A pipe with nothing to go by: the MTA only pipes what is ours.
-		t = target{kind: "statements", addr: p.Config.StatementsLocal + "@" + p.Config.Domain}
-	}
-	automatic := parse.AutoReason(parsed.Header, env.MailFrom, env.Known)
-	if automatic != "" && !(t.kind == "statements" && CarriesStatement(parsed.Text)) {
-		return setState(ClassAuto, store.MessageIgnored, "automatic mail: "+automatic)
-	}
-	switch t.kind {
-	case "token", "commands":
-		return p.commandMail(ctx, tx, msg, parsed, t, res, queued)
-	case "other":
-		return setState(ClassUnknown, store.MessageIgnored, "not addressed to a liaisond address")
-	}
-	return p.submission(ctx, tx, msg, env, parsed, t, automatic, res, queued)
+	res.Class, res.State = d.Class, d.State
+	return tx.SetMessageState(msg.ID, d.Class, d.State, d.Why)
 }
 
-// submission applies a mail to statements@ (DESIGN 4 and 5). automatic is
-// why the sender is automatic ("" for a person): its statement is taken like
-// any other, but nothing goes back to it (DESIGN 5.2).
-func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, parsed *parse.Message, t target, automatic string, res *Result, queued *bool) error {
-	res.Class = ClassSubmission
-	dir := p.Directory()
-	now := tx.Now()
+// SubmissionDecision is what a mail to statements@ means, decided without
+// the database (DESIGN 4 and 5): the statement to store, or the problems to
+// answer with. Only whether the statement it answers exists, and the
+// submission rates, are looked up when it is applied.
+type SubmissionDecision struct {
+	Sender string
+	// Automatic is why the sender is automatic ("" for a person): its
+	// statement is taken like any other, but nothing goes back to it
+	// (DESIGN 5.2).
+	Automatic string
+	Problems  []parse.Problem
+	// Statement is the statement to insert when there are no problems
+	// (without its message id and, if the mail had no Message-ID, thread).
+	Statement    store.Statement
+	InResponseTo int64 // the statement it answers, to check and link
+	Warnings     []string
+	UnknownTo    []UnknownAddressee
+	NoIETFBody   bool
+	DeadlinePast bool
+}
+
+// decideSubmission reads a mail to statements@: its fields, their problems,
+// the bodies it names and the statement it makes, as data.
+func (p *Processor) decideSubmission(dir *directory.Directory, now time.Time, env Envelope, parsed *parse.Message, automatic string) *SubmissionDecision {
 	sender := parsed.From.Addr
 	if sender == "" {
 		sender = strings.ToLower(env.MailFrom)
@@ -276,7 +291,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	}
 
 	st := &store.Statement{
-		MessageID: msg.ID, Direction: store.Incoming, State: store.StateOpen, Title: sub.Title, Purpose: sub.Purpose,
+		Direction: store.Incoming, State: store.StateOpen, Title: sub.Title, Purpose: sub.Purpose,
 		Deadline: sub.Deadline, Submitter: sender, ReceivedAt: now, Body: token.Scrub(sub.Body), URLs: sub.URLs,
 		ThreadID: parsed.MessageID,
 	}
@@ -300,26 +315,10 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	if inResponseTo == 0 && sub.Purpose == "response" && sub.InResponseToWords == "" {
 		inResponseTo = subjectRef
 	}
-	if inResponseTo != 0 {
-		ok, err := tx.StatementExists(inResponseTo)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			problems = append(problems, parse.Problem{Field: "In-Response-To", Message: fmt.Sprintf("LS-%d does not exist", inResponseTo),
-				Fix: "give the reference of the statement this one answers, as in the subject of our mails, e.g. \"In-Response-To: LS-17\""})
-		}
-	}
-
+	sd := &SubmissionDecision{Sender: sender, Automatic: automatic, Problems: problems, InResponseTo: inResponseTo, UnknownTo: unknownTo}
 	if len(problems) > 0 {
-		if automatic != "" {
-			// Automatic mail never gets an answer (DESIGN 5.2): kept as
-			// rejected, with the reasons, for the operator.
-			sender = ""
-		}
-		return p.reject(ctx, tx, msg, parsed, sender, t, problems, res, queued)
+		return sd
 	}
-
 	// Assignee: the first leader of the first addressed IETF body (DESIGN 1);
 	// none known: the secretariat, which redirects it (DESIGN 2).
 	for _, ref := range st.To {
@@ -386,6 +385,41 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 		st.State = store.StatePending
 		st.Assignee = sender
 	}
+	sd.Statement, sd.Warnings, sd.NoIETFBody, sd.DeadlinePast = *st, warnings, noIETFBody, deadlinePast
+	return sd
+}
+
+// submission applies a mail to statements@ (DESIGN 4 and 5) as decided.
+func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, d *Decision, res *Result, queued *bool) error {
+	res.Class = ClassSubmission
+	sub := d.Submission
+	parsed, sender, automatic, inResponseTo := d.Parsed, sub.Sender, sub.Automatic, sub.InResponseTo
+	now := tx.Now()                       // one timestamp per transaction
+	problems := slices.Clip(sub.Problems) // appended to below; the decision stays as decided
+	if inResponseTo != 0 {
+		ok, err := tx.StatementExists(inResponseTo)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			problems = append(problems, parse.Problem{Field: "In-Response-To", Message: fmt.Sprintf("LS-%d does not exist", inResponseTo),
+				Fix: "give the reference of the statement this one answers, as in the subject of our mails, e.g. \"In-Response-To: LS-17\""})
+		}
+	}
+
+	if len(problems) > 0 {
+		if automatic != "" {
+			// Automatic mail never gets an answer (DESIGN 5.2): kept as
+			// rejected, with the reasons, for the operator.
+			sender = ""
+		}
+		return p.reject(ctx, tx, msg, parsed, sender, d.Target, problems, res, queued)
+	}
+
+	stv := sub.Statement // fn may run twice (group commit): the decision stays as decided
+	st := &stv
+	st.MessageID, st.ReceivedAt = msg.ID, now
+	warnings, unknownTo, noIETFBody, deadlinePast := sub.Warnings, sub.UnknownTo, sub.NoIETFBody, sub.DeadlinePast
 	held, tellSecretariat, err := p.overRate(tx, st.Direction, sender)
 	if err != nil {
 		return err

@@ -31,7 +31,11 @@ func (p *Processor) Resume(ctx context.Context) (int, error) {
 				return err
 			}
 			env := Envelope{Source: msg.Source, MailFrom: msg.MailFrom, Rcpt: msg.RcptTo, Known: len(msg.RcptTo) > 0}
-			return p.safeApply(ctx, tx, msg, env, &res, &queued)
+			d, err := p.safeDecide(env, msg.Raw, p.Now())
+			if err != nil {
+				return err
+			}
+			return p.safeApply(ctx, tx, msg, env, d, &res, &queued)
 		})
 		if err != nil {
 			return done, fmt.Errorf("message %d: %w", id, err)

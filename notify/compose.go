@@ -9,7 +9,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/mail"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	gomail "github.com/emersion/go-message/mail"
@@ -347,6 +349,7 @@ func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store
 	}
 	to, cc, _ = capRecipients(to, cc, c.maxRecipients())
 	all := append(append([]recipient{}, to...), cc...)
+	copies := make([]personalCopy, 0, len(all))
 	for _, r := range all {
 		if isAnswerKind(kind) {
 			over, err := c.overAnswerRate(tx, r.addr)
@@ -368,10 +371,6 @@ func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store
 		if edit != nil {
 			edit(&d)
 		}
-		subject, body, err := c.Templates.Mail(tmpl, d)
-		if err != nil {
-			return err
-		}
 		if r.list {
 			// Replies from the list go to the commands address, where they
 			// are recorded as comments instead of looking like a submission.
@@ -381,9 +380,52 @@ func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store
 		if st.ThreadID != "" {
 			refs = append(refs, st.ThreadID)
 		}
-		m := outgoing{kind: kind, rcpt: r.addr, to: to, cc: cc, replyTo: replyTo, subject: subject, body: body,
-			inReplyTo: st.ThreadID, references: refs, answer: answer}
-		if err := c.queue(tx, st.ID, ev.ID, m); err != nil {
+		copies = append(copies, personalCopy{data: d, m: outgoing{kind: kind, rcpt: r.addr, to: to, cc: cc, replyTo: replyTo,
+			inReplyTo: st.ThreadID, references: refs, answer: answer}})
+	}
+	return c.queueCopies(tx, tmpl, st.ID, ev.ID, copies)
+}
+
+// personalCopy is one recipient's copy before rendering.
+type personalCopy struct {
+	data mailData
+	m    outgoing
+	row  *store.OutboxMail
+	err  error
+}
+
+// queueCopies renders the copies (template, MIME, DKIM signature) in
+// parallel, then inserts them in order. Rendering needs nothing of the
+// database, but runs while the caller holds the write lock: a dozen copies
+// of a notification are most of the work of a submission inside it.
+func (c *Composer) queueCopies(tx *store.Tx, tmpl string, statementID, eventID int64, copies []personalCopy) error {
+	var wg sync.WaitGroup
+	work := make(chan *personalCopy)
+	for range min(runtime.GOMAXPROCS(0), len(copies)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pc := range work {
+				pc.m.subject, pc.m.body, pc.err = c.Templates.Mail(tmpl, pc.data)
+				if pc.err == nil {
+					pc.row, pc.err = c.render(statementID, eventID, pc.m)
+				}
+			}
+		}()
+	}
+	for i := range copies {
+		work <- &copies[i]
+	}
+	close(work)
+	wg.Wait()
+	for _, pc := range copies {
+		if pc.err != nil {
+			return pc.err
+		}
+		if pc.row == nil {
+			continue // to ourselves
+		}
+		if err := tx.InsertOutbox(pc.row); err != nil {
 			return err
 		}
 	}
@@ -429,8 +471,18 @@ type outgoing struct {
 }
 
 func (c *Composer) queue(tx *store.Tx, statementID, eventID int64, m outgoing) error {
+	row, err := c.render(statementID, eventID, m)
+	if err != nil || row == nil {
+		return err
+	}
+	return tx.InsertOutbox(row)
+}
+
+// render makes the outbox row of one mail; none for a mail to ourselves. It
+// may run in parallel with others.
+func (c *Composer) render(statementID, eventID int64, m outgoing) (*store.OutboxMail, error) {
 	if c.isOwn(m.rcpt) {
-		return nil // it would come straight back to us (DESIGN 5)
+		return nil, nil // it would come straight back to us (DESIGN 5)
 	}
 	now := c.Now()
 	msgID := c.newMessageID(m.kind)
@@ -467,20 +519,20 @@ func (c *Composer) queue(tx *store.Tx, statementID, eventID int64, m outgoing) e
 	var buf bytes.Buffer
 	w, err := gomail.CreateSingleInlineWriter(&buf, h)
 	if err != nil {
-		return fmt.Errorf("render %s: %w", m.kind, err)
+		return nil, fmt.Errorf("render %s: %w", m.kind, err)
 	}
 	body := strings.ReplaceAll(m.body, "\r\n", "\n")
 	if _, err := w.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n"))); err != nil {
-		return err
+		return nil, err
 	}
 	if err := w.Close(); err != nil {
-		return err
+		return nil, err
 	}
 	raw := buf.Bytes()
 	if c.DKIM != nil {
 		// Signed before it is stored: what the outbox holds is what is sent.
 		if raw, err = c.DKIM.Sign(raw); err != nil {
-			return fmt.Errorf("render %s: %w", m.kind, err)
+			return nil, fmt.Errorf("render %s: %w", m.kind, err)
 		}
 	}
 	row := &store.OutboxMail{
@@ -488,7 +540,7 @@ func (c *Composer) queue(tx *store.Tx, statementID, eventID int64, m outgoing) e
 		EnvelopeFrom: c.Config.From.Address, Rcpt: m.rcpt, From: strings.ToLower(c.Config.From.Address),
 		To: bareAddrs(m.to), Cc: bareAddrs(m.cc), Subject: m.subject, MessageID: msgID, Raw: raw, CreatedAt: now,
 	}
-	return tx.InsertOutbox(row)
+	return row, nil
 }
 
 func (c *Composer) newMessageID(kind string) string {

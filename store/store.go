@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -40,6 +42,16 @@ type Store struct {
 	w   *sql.DB
 	r   *sql.DB
 	now func() time.Time // the clock of Tx.Now; SetClock
+
+	group   committer    // UpdateGrouped's queue
+	kept    keptStmts    // the writer's prepared statements
+	commits atomic.Int64 // write transactions committed
+	// The background checkpointer (checkpoint.go).
+	ckWake, ckStop, ckDone chan struct{}
+	groupCommits           atomic.Int64 // of which UpdateGrouped's
+	// testHookCommit, if set, runs before a group's commit; its error
+	// stands for the commit's.
+	testHookCommit func() error
 }
 
 // Open opens (creating if needed) the database at path and applies the
@@ -82,11 +94,15 @@ func OpenLogged(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		s.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
+	if err := s.startCheckpointer(dsn); err != nil {
+		log.Warn("database: checkpoints stay in the writer's commits", "err", err)
+	}
 	return s, nil
 }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopCheckpointer()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -188,16 +204,104 @@ type Tx struct {
 	// when it begins (WTF Dial's Tx.now): every row it writes without a
 	// time of its own gets this one.
 	now time.Time
+
+	stmts *stmtCache // shared by the members of a group
+}
+
+// stmtCache keeps the statements prepared for one transaction: go-sqlite3
+// prepares a query anew at every call otherwise, and a submission runs the
+// same inserts a dozen times (one outbox row per copy), inside the write
+// lock. On the writer, whose one connection lives as long as the Store,
+// statements are also kept across transactions (keptStmts).
+type stmtCache struct {
+	kept  *keptStmts // nil for reads
+	inTx  map[string]*sql.Stmt
+	fresh []string // prepared in this transaction: to keep after it
+}
+
+// keptStmts are the writer's statements prepared on its connection, reused
+// by later transactions without preparing again.
+type keptStmts struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// maxKeptStmts bounds keptStmts: queries built with a variable number of
+// placeholders are many.
+const maxKeptStmts = 200
+
+func (s *Store) newStmtCache(db *sql.DB) *stmtCache {
+	c := &stmtCache{inTx: map[string]*sql.Stmt{}}
+	if db == s.w {
+		c.kept = &s.kept
+	}
+	return c
+}
+
+func (t *Tx) prepared(query string) (*sql.Stmt, error) {
+	c := t.stmts
+	if st, ok := c.inTx[query]; ok {
+		return st, nil
+	}
+	if c.kept != nil {
+		c.kept.mu.Lock()
+		ks := c.kept.m[query]
+		c.kept.mu.Unlock()
+		if ks != nil {
+			st := t.tx.StmtContext(t.ctx, ks)
+			c.inTx[query] = st
+			return st, nil
+		}
+		c.fresh = append(c.fresh, query)
+	}
+	st, err := t.tx.PrepareContext(t.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.inTx[query] = st
+	return st, nil
 }
 
 // newTx wraps a begun transaction, taking its timestamp from the clock.
-func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx) *Tx {
-	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC()}
+func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx, stmts *stmtCache) *Tx {
+	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC(), stmts: stmts}
 }
 
 // Now is the transaction's timestamp: the same for every call in one
 // transaction.
 func (t *Tx) Now() time.Time { return t.now }
+
+// keep prepares on the writer's connection the queries a transaction used
+// for the first time, once that transaction is over (the connection is
+// free again).
+func (s *Store) keep(c *stmtCache) {
+	if c.kept == nil || len(c.fresh) == 0 {
+		return
+	}
+	for _, q := range c.fresh {
+		c.kept.mu.Lock()
+		_, have := c.kept.m[q]
+		full := len(c.kept.m) >= maxKeptStmts
+		c.kept.mu.Unlock()
+		if have || full {
+			continue
+		}
+		st, err := s.w.Prepare(q)
+		if err != nil {
+			continue // prepared again next time
+		}
+		c.kept.mu.Lock()
+		if c.kept.m == nil {
+			c.kept.m = map[string]*sql.Stmt{}
+		}
+		if _, have := c.kept.m[q]; have {
+			st.Close()
+		} else {
+			c.kept.m[q] = st
+		}
+		c.kept.mu.Unlock()
+	}
+}
 
 // Update runs fn in one write transaction, committed when fn returns nil.
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
@@ -214,18 +318,25 @@ func (s *Store) run(ctx context.Context, db *sql.DB, fn func(tx *Tx) error) (err
 	if err != nil {
 		return classify(err)
 	}
+	stmts := s.newStmtCache(db)
+	// Deferred first, so run last: after the transaction ended, even by a
+	// panic (keep needs the writer's connection free).
+	defer s.keep(stmts)
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
 			panic(p)
 		}
 	}()
-	if err := fn(s.newTx(ctx, sqlTx)); err != nil {
+	if err := fn(s.newTx(ctx, sqlTx, stmts)); err != nil {
 		sqlTx.Rollback()
 		return classify(err)
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", classify(err))
+	}
+	if db == s.w {
+		s.committed()
 	}
 	return nil
 }
@@ -249,15 +360,28 @@ func classify(err error) error {
 }
 
 func (t *Tx) exec(query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(t.ctx, query, args...)
+	st, err := t.prepared(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(t.ctx, args...)
 }
 
 func (t *Tx) query(query string, args ...any) (*sql.Rows, error) {
-	return t.tx.QueryContext(t.ctx, query, args...)
+	st, err := t.prepared(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
 }
 
 func (t *Tx) queryRow(query string, args ...any) *sql.Row {
-	return t.tx.QueryRowContext(t.ctx, query, args...)
+	st, err := t.prepared(query)
+	if err != nil {
+		// The error comes back from Scan, as from QueryRowContext.
+		return t.tx.QueryRowContext(t.ctx, query, args...)
+	}
+	return st.QueryRowContext(t.ctx, args...)
 }
 
 // Times are stored as RFC 3339 text in UTC, which sorts correctly as text.

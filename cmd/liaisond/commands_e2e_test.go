@@ -106,17 +106,22 @@ func contains(list []string, s string) bool {
 func (m *mailpit) personalReplyTo(t testing.TB, keys *token.Keys, id int64, subj, rcpt string) (replyTo, messageID string) {
 	t.Helper()
 	m.waitMail(t, rcpt, subj)
-	for _, msg := range m.messages(t) {
-		if !strings.Contains(msg.Subject, subj) || len(msg.ReplyTo) == 0 {
-			continue
-		}
-		local, _, _ := strings.Cut(msg.ReplyTo[0].Address, "@")
-		if gotID, tok, ok := token.ParseAddress("ls", local); ok && gotID == id && keys.Verify(id, rcpt, tok) {
-			pm, err := mail.ReadMessage(strings.NewReader(m.raw(t, msg.ID)))
-			if err != nil {
-				t.Fatal(err)
+	// The mail waited for may be another recipient's copy naming rcpt in
+	// its To or Cc (all copies share those headers): rcpt's own copy may
+	// still be on its way from the outbox.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		for _, msg := range m.messages(t) {
+			if !strings.Contains(msg.Subject, subj) || len(msg.ReplyTo) == 0 {
+				continue
 			}
-			return msg.ReplyTo[0].Address, strings.Trim(pm.Header.Get("Message-Id"), "<>")
+			local, _, _ := strings.Cut(msg.ReplyTo[0].Address, "@")
+			if gotID, tok, ok := token.ParseAddress("ls", local); ok && gotID == id && keys.Verify(id, rcpt, tok) {
+				pm, err := mail.ReadMessage(strings.NewReader(m.raw(t, msg.ID)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return msg.ReplyTo[0].Address, strings.Trim(pm.Header.Get("Message-Id"), "<>")
+			}
 		}
 	}
 	t.Fatalf("no copy of %q for %s", subj, rcpt)

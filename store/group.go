@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Group commit (DESIGN 10): at synchronous=FULL every commit is an fsync of
+// the WAL, which costs more than the work of a typical message. Callers of
+// UpdateGrouped that are ready at the same moment share one transaction and
+// one commit; each fn runs inside its own SAVEPOINT, so a failing one is
+// rolled back alone and the others still commit. Each caller returns only
+// after the commit that holds its work (or with the error that kept it out).
+//
+// The batching is leader based, without a goroutine of its own: the first
+// caller to find no batch running runs one, with everything queued at that
+// moment (at most maxGroup); while that batch commits, later callers queue up
+// and the next leader takes them all. So the group grows with the load and a
+// lone caller waits for no one.
+
+// maxGroup bounds a group: a few dozen messages already divide the fsyncs by
+// that much, and a bounded group keeps the write lock short for other writers
+// (the outbox sender, the web).
+const maxGroup = 32
+
+// committer is the queue of UpdateGrouped callers of one Store.
+type committer struct {
+	mu      sync.Mutex
+	queue   []*groupMember
+	running bool // a leader is running a batch
+}
+
+type groupMember struct {
+	ctx   context.Context
+	fn    func(tx *Tx) error
+	done  chan error // buffered: the leader never waits for the member
+	taken bool       // in a batch: the result must be awaited, whatever ctx says
+}
+
+// UpdateGrouped runs fn in a write transaction that it may share with other
+// callers of UpdateGrouped (group commit). fn's changes are committed when
+// UpdateGrouped returns nil; when it returns an error, none of them are, and
+// the error is fn's own (wrapped as by Update), or ErrTemporary when the
+// shared commit failed for a reason a retry may cure. fn must only touch the
+// store through tx: it runs in the goroutine of whichever caller leads the
+// batch, and may be run a second time, alone, if the shared transaction is
+// lost through another member's fault.
+//
+// When ctx is cancelled before fn has started, UpdateGrouped returns
+// ErrTemporary and fn never runs; once fn has started its statements are not
+// interrupted (an interrupted statement could roll back the whole group), and
+// UpdateGrouped reports how the commit went.
+func (s *Store) UpdateGrouped(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return classify(err)
+	}
+	m := &groupMember{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	c := &s.group
+	c.mu.Lock()
+	c.queue = append(c.queue, m)
+	lead := !c.running
+	c.running = true
+	c.mu.Unlock()
+	if lead {
+		s.leadBatch()
+	}
+	select {
+	case err := <-m.done:
+		return err
+	case <-ctx.Done():
+		c.mu.Lock()
+		if !m.taken {
+			for i, q := range c.queue {
+				if q == m {
+					c.queue = append(c.queue[:i], c.queue[i+1:]...)
+					break
+				}
+			}
+			c.mu.Unlock()
+			return classify(ctx.Err())
+		}
+		c.mu.Unlock()
+		return <-m.done
+	}
+}
+
+// leadBatch runs one batch of the queue, then hands the lead to a new
+// goroutine if more callers are waiting, so that the caller who led returns
+// as soon as its own commit is done.
+func (s *Store) leadBatch() {
+	c := &s.group
+	c.mu.Lock()
+	n := min(len(c.queue), maxGroup)
+	batch := make([]*groupMember, n)
+	copy(batch, c.queue[:n])
+	c.queue = append(c.queue[:0], c.queue[n:]...)
+	for _, m := range batch {
+		m.taken = true
+	}
+	c.mu.Unlock()
+
+	s.runBatch(batch)
+
+	c.mu.Lock()
+	if len(c.queue) > 0 {
+		go s.leadBatch()
+	} else {
+		c.running = false
+	}
+	c.mu.Unlock()
+}
+
+// runBatch applies the members of one group in one transaction and commits
+// it, then tells every member how it went.
+func (s *Store) runBatch(batch []*groupMember) {
+	bg := context.Background() // the shared transaction outlives any one member's ctx
+	sqlTx, err := s.w.BeginTx(bg, nil)
+	if err != nil {
+		err = classify(err)
+		for _, m := range batch {
+			m.done <- err
+		}
+		return
+	}
+	var applied []*groupMember
+	stmts := s.newStmtCache(s.w)
+	defer s.keep(stmts) // after the transaction, whichever way it ends
+	for i, m := range batch {
+		if err := m.ctx.Err(); err != nil {
+			m.done <- classify(err)
+			continue
+		}
+		if _, err := sqlTx.ExecContext(bg, "SAVEPOINT member"); err != nil {
+			sqlTx.Rollback()
+			s.runAlone(append(applied, batch[i:]...))
+			return
+		}
+		ferr := runMember(s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts), m.fn)
+		if ferr == nil {
+			if _, err := sqlTx.ExecContext(bg, "RELEASE member"); err != nil {
+				sqlTx.Rollback()
+				s.runAlone(append(applied, batch[i:]...))
+				return
+			}
+			applied = append(applied, m)
+			continue
+		}
+		// Undo this member's changes only. If SQLite already rolled the
+		// whole transaction back (it does so on some errors, e.g. a full
+		// disk), the savepoint is gone: the others are run again alone.
+		_, rerr := sqlTx.ExecContext(bg, "ROLLBACK TO member")
+		if rerr == nil {
+			_, rerr = sqlTx.ExecContext(bg, "RELEASE member")
+		}
+		m.done <- classify(ferr)
+		if rerr != nil {
+			sqlTx.Rollback()
+			s.runAlone(append(applied, batch[i+1:]...))
+			return
+		}
+	}
+	if len(applied) == 0 {
+		sqlTx.Rollback()
+		return
+	}
+	err = nil
+	if s.testHookCommit != nil {
+		err = s.testHookCommit()
+	}
+	if err == nil {
+		if err = sqlTx.Commit(); err == nil {
+			s.committed()
+			s.groupCommits.Add(1)
+		}
+	} else {
+		sqlTx.Rollback()
+	}
+	if err == nil {
+		for _, m := range applied {
+			m.done <- nil
+		}
+		return
+	}
+	err = classify(err)
+	if errors.Is(err, ErrTemporary) {
+		// Busy, full, I/O: the same for everyone, and the senders retry.
+		err = fmt.Errorf("commit: %w", err)
+		for _, m := range applied {
+			m.done <- err
+		}
+		return
+	}
+	// A permanent failure of the commit (a deferred constraint) belongs to
+	// one member we cannot tell: each is tried again in its own transaction.
+	s.runAlone(applied)
+}
+
+// runAlone gives each member a transaction of its own (after the shared one
+// was lost), so that one member's fault is reported to that member only.
+func (s *Store) runAlone(members []*groupMember) {
+	for _, m := range members {
+		if err := m.ctx.Err(); err != nil {
+			m.done <- classify(err)
+			continue
+		}
+		err := s.run(context.WithoutCancel(m.ctx), s.w, func(tx *Tx) error { return runMember(tx, m.fn) })
+		if err == nil {
+			s.groupCommits.Add(1)
+		}
+		m.done <- err
+	}
+}
+
+// runMember runs fn, turning a panic into an error of that member: it runs
+// in another caller's goroutine, which must not die of it.
+func runMember(tx *Tx, fn func(tx *Tx) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in transaction: %v", p)
+		}
+	}()
+	return fn(tx)
+}
+
+// WriteCommits is the number of write transactions committed since Open
+// (each one fsync of the WAL at synchronous=FULL): a figure for benchmarks
+// and the shutdown log.
+func (s *Store) WriteCommits() int64 { return s.commits.Load() }
+
+// GroupCommits is the number of those commits that were UpdateGrouped's
+// shared transactions (received messages).
+func (s *Store) GroupCommits() int64 { return s.groupCommits.Load() }
