@@ -74,9 +74,7 @@ func (p *Processor) RecordOversize(ctx context.Context, env Envelope, header []b
 	if err != nil {
 		return Result{}, fmt.Errorf("record oversize message: %w", err)
 	}
-	if !res.Duplicate && p.Queued != nil {
-		p.Queued()
-	}
+	res.Queued = !res.Duplicate
 	p.Log.Warn("oversize message recorded; the secretariat is told", "source", env.Source, "id", res.MessageID,
 		"message_id", msg.MessageID, "size", size, "limit", limit, "duplicate", res.Duplicate)
 	return res, nil

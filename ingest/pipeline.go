@@ -63,8 +63,6 @@ type Processor struct {
 	Keys      *token.Keys // verifies personal reply addresses (DESIGN 3)
 	Log       *slog.Logger
 	Now       func() time.Time
-	// Queued, if set, is called after a commit that queued outgoing mail.
-	Queued func()
 	// LookupTXT resolves DNS TXT records for DKIM and DMARC (nil: the
 	// system resolver); tests give their own.
 	LookupTXT func(domain string) ([]string, error)
@@ -140,9 +138,7 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 	if err != nil {
 		return Result{}, fmt.Errorf("store message: %w", err)
 	}
-	if queued && p.Queued != nil {
-		p.Queued()
-	}
+	res.Queued = queued
 	p.Log.Info("message received", "source", env.Source, "id", res.MessageID, "message_id", msg.MessageID,
 		"class", res.Class, "state", res.State, "statement", res.Statement, "duplicate", res.Duplicate,
 		"bytes", len(raw), "took", p.Now().Sub(start))

@@ -10,7 +10,7 @@ import (
 // Resume applies the messages an earlier liaisond kept in state held
 // because it could not act on them yet (command mail before commands were
 // handled): nothing received is lost across an upgrade. It returns how many
-// it applied.
+// it applied; the caller wakes the outbox sender afterwards.
 func (p *Processor) Resume(ctx context.Context) (int, error) {
 	var ids []int64
 	if err := p.Store.View(ctx, func(tx *store.Tx) error {
@@ -23,7 +23,7 @@ func (p *Processor) Resume(ctx context.Context) (int, error) {
 	done := 0
 	for _, id := range ids {
 		var res Result
-		var queued bool
+		var queued bool // the caller wakes the sender after Resume
 		err := p.Store.Update(ctx, func(tx *store.Tx) error {
 			res, queued = Result{MessageID: id}, false
 			msg, err := tx.Message(id)
@@ -39,9 +39,6 @@ func (p *Processor) Resume(ctx context.Context) (int, error) {
 		})
 		if err != nil {
 			return done, fmt.Errorf("message %d: %w", id, err)
-		}
-		if queued && p.Queued != nil {
-			p.Queued()
 		}
 		p.Log.Info("held message applied", "id", id, "class", res.Class, "state", res.State, "statement", res.Statement)
 		done++

@@ -48,4 +48,7 @@ type Result struct {
 	State     string // the stored message's state
 	Statement int64  // the statement it created, if any
 	Problems  []string
+	// Queued: its commit queued outgoing mail; the caller wakes the
+	// outbox sender (the processor never does: DESIGN 10).
+	Queued bool
 }

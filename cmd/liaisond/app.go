@@ -153,7 +153,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 			Relays: relays, VerifyDKIM: cfg.Trust.VerifyDKIM,
 		},
 		Store: a.store, Directory: a.dir.Load, Composer: a.composer, Keys: a.keys, Log: log, Now: a.clock,
-		Queued: a.wakeSender, LookupTXT: lookupTXTFrom(ctx),
+		LookupTXT: lookupTXTFrom(ctx),
 	}
 	transport, err := a.transport()
 	if err != nil {
@@ -170,6 +170,12 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 }
 
 func (a *app) clock() time.Time { return a.now() }
+
+// receiver is the processor for the listeners and the poller: it wakes the
+// sender after a commit that queued mail.
+func (a *app) receiver() wakingReceiver {
+	return wakingReceiver{Processor: a.processor, wake: a.wakeSender}
+}
 
 func (a *app) wakeSender() {
 	select {

@@ -166,6 +166,6 @@ func (a *app) imapPoller() (*receive.Poller, error) {
 			PollInterval: m.PollInterval.Duration, Idle: string(m.Idle), BackoffMax: m.BackoffMax.Duration,
 			MaxMessageBytes: a.cfg.SMTP.MaxMessageBytes,
 		},
-		Receiver: a.processor, Store: a.store, Log: a.log.With("component", "imap"), Now: a.clock,
+		Receiver: a.receiver(), Store: a.store, Log: a.log.With("component", "imap"), Now: a.clock,
 	}, nil
 }

@@ -39,7 +39,7 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 			return exitf(exitTempFail, "lmtp.socket %s: %v", path, err)
 		}
 		os.Chmod(path, 0o660) // the MTA's group delivers
-		srv := receive.NewLMTPServer(a.processor, receive.SMTPConfig{
+		srv := receive.NewLMTPServer(a.receiver(), receive.SMTPConfig{
 			Hostname: cfg.SMTP.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
 			StatementsAddr: cfg.Addresses.Statements + "@" + cfg.Domain,

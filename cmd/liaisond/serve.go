@@ -83,7 +83,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 			scfg.TLSConfig = certs.TLSConfig()
 			tlsNote = "STARTTLS offered"
 		}
-		srv := receive.NewSMTPServer(a.processor, scfg, log.With("component", "smtp"))
+		srv := receive.NewSMTPServer(a.receiver(), scfg, log.With("component", "smtp"))
 		if srv.Domain == "" {
 			srv.Domain = cfg.Domain
 		}
@@ -128,7 +128,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 
 	// Mail an earlier version kept as held (commands before they were
 	// handled) is applied now.
-	if n, err := a.processor.Resume(ctx); err != nil {
+	n, err := a.processor.Resume(ctx)
+	a.wakeSender()
+	if err != nil {
 		log.Error("applying held messages failed; they stay held and are retried at the next start", "err", err)
 	} else if n > 0 {
 		log.Info("held messages applied", "count", n)
