@@ -117,7 +117,12 @@ func (t *Tx) Message(id int64) (*Message, error) {
 // MessagesInState lists the ids of messages in a state, oldest first: used
 // to finish the processing of messages stored before a crash.
 func (t *Tx) MessagesInState(state string, limit int) ([]int64, error) {
-	rows, err := t.query(`SELECT id FROM messages WHERE state = ? ORDER BY id LIMIT ?`, state, limit)
+	return t.queryIDs(`SELECT id FROM messages WHERE state = ? ORDER BY id LIMIT ?`, state, limit)
+}
+
+// queryIDs runs a query that selects one integer column.
+func (t *Tx) queryIDs(query string, args ...any) ([]int64, error) {
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -171,19 +176,6 @@ func (t *Tx) StatementsFromMessageID(messageID string, except int64) ([]int64, e
 	if messageID == "" {
 		return nil, nil
 	}
-	rows, err := t.query(`SELECT s.id FROM statements s JOIN messages m ON m.id = s.message_id
+	return t.queryIDs(`SELECT s.id FROM statements s JOIN messages m ON m.id = s.message_id
 		WHERE m.message_id = ? AND m.id <> ? ORDER BY s.id`, messageID, except)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
