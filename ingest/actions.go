@@ -18,7 +18,7 @@ import (
 // commandMail handles mail to a personal token address or to commands@
 // (DESIGN 6 and 7). Nothing is changed unless every command in the mail is
 // allowed; every command, done or refused, is an event.
-func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *parse.Message, t target, res *Result, queued *bool) error {
+func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *parse.Message, t target, res *Result) error {
 	res.Class = ClassCommand
 	sender := parsed.From.Addr
 	done := func(state, why string) error {
@@ -97,7 +97,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 		} else if !ok {
 			ev.StatementID = 0
 		}
-		return p.answer(ctx, tx, msg, ev, reply, res, queued, "help")
+		return p.answer(tx, msg, ev, reply, res)
 	}
 
 	// Plan every command; refuse the whole mail if any is refused.
@@ -125,7 +125,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 				reply.Done = append(reply.Done, fmt.Sprintf("%q was not done either, as the mail is taken whole or not at all", s.cmd.Line))
 			}
 			res.Problems = reply.Problems
-			if err := p.answer(ctx, tx, msg, ev, reply, res, queued, "error"); err != nil {
+			if err := p.answer(tx, msg, ev, reply, res); err != nil {
 				return err
 			}
 		}
@@ -147,8 +147,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 			}
 		}
 	}
-	*queued = true
-	if err := p.confirmDone(ctx, tx, msg, reply, outcomes, touched); err != nil {
+	if err := p.confirmDone(tx, msg, reply, outcomes, touched); err != nil {
 		return err
 	}
 	return done(store.MessageProcessed, "")
@@ -157,7 +156,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 // confirmDone tells the sender of a command mail what was done, unless the
 // address had its share of answers this hour: done mails share the
 // per-address limit of error and help replies (DESIGN 7).
-func (p *Processor) confirmDone(ctx context.Context, tx *store.Tx, msg *store.Message, reply store.AnswerData, outcomes []string, touched []int64) error {
+func (p *Processor) confirmDone(tx *store.Tx, msg *store.Message, reply store.AnswerData, outcomes []string, touched []int64) error {
 	reply.Done = outcomes
 	ev := &store.Event{MessageID: msg.ID, At: tx.Now(), Type: store.EventDone, By: reply.To, Text: strings.Join(outcomes, "; ")}
 	n, err := tx.RepliesSince(strings.ToLower(reply.To), store.AnswerKinds, tx.Now().Add(-time.Hour))
@@ -171,13 +170,7 @@ func (p *Processor) confirmDone(ctx context.Context, tx *store.Tx, msg *store.Me
 	if err := ev.SetData(store.DoneData{AnswerData: reply, Statements: touched}); err != nil {
 		return err
 	}
-	if err := tx.InsertEvent(ev); err != nil {
-		return err
-	}
-	if reply.To == "" {
-		return nil
-	}
-	return p.Composer.Compose(ctx, tx, ev)
+	return tx.InsertEvent(ev)
 }
 
 func (p *Processor) replyLimit() int {
@@ -187,9 +180,9 @@ func (p *Processor) replyLimit() int {
 	return p.Config.ReplyRatePerHour
 }
 
-// answer records ev and, unless the address had its share of answers this
-// hour (DESIGN 7), has the composer answer it.
-func (p *Processor) answer(ctx context.Context, tx *store.Tx, msg *store.Message, ev *store.Event, reply store.AnswerData, res *Result, queued *bool, kind string) error {
+// answer records ev, which is answered (composeWritten) unless the address
+// had its share of answers this hour (DESIGN 7).
+func (p *Processor) answer(tx *store.Tx, msg *store.Message, ev *store.Event, reply store.AnswerData, res *Result) error {
 	limit := p.Config.ReplyRatePerHour
 	if limit == 0 {
 		limit = 5
@@ -208,12 +201,6 @@ func (p *Processor) answer(ctx context.Context, tx *store.Tx, msg *store.Message
 	}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
-	}
-	if reply.To != "" {
-		if err := p.Composer.Compose(ctx, tx, ev); err != nil {
-			return err
-		}
-		*queued = true
 	}
 	res.State = store.MessageProcessed
 	why := ""
@@ -361,8 +348,8 @@ func (pl *planner) step(c parse.Command, st *store.Statement) (s step, why strin
 func (pl *planner) stepFor(c parse.Command, st *store.Statement, r roles) (step, string, error) {
 	s := step{cmd: c, statement: st.ID}
 	p, tx, now, by := pl.p, pl.tx, pl.tx.Now(), pl.sender
-	// record writes one event of the command on the statement and queues
-	// the mails it causes.
+	// record writes one event of the command on the statement; its mails
+	// are composed when the whole mail is applied (composeWritten).
 	record := func(ctx context.Context, typ, text string, data store.EventData) error {
 		ev := &store.Event{StatementID: st.ID, MessageID: pl.msgIDOr(), At: now, Type: typ, By: by, Text: text}
 		if data != nil {
@@ -370,10 +357,7 @@ func (pl *planner) stepFor(c parse.Command, st *store.Statement, r roles) (step,
 				return err
 			}
 		}
-		if err := tx.InsertEvent(ev); err != nil {
-			return err
-		}
-		return p.Composer.Compose(ctx, tx, ev)
+		return tx.InsertEvent(ev)
 	}
 	notAllowed := func(who string) string {
 		return fmt.Sprintf("%s may not %s %s; that is for %s", by, c.Name, st.Ref(), who)
@@ -655,9 +639,6 @@ func (p *Processor) transmit(ctx context.Context, tx *store.Tx, st *store.Statem
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
 	}
-	if err := p.Composer.Compose(ctx, tx, ev); err != nil {
-		return err
-	}
 	for _, r := range st.Related {
 		if r.Relation != store.RelRepliesTo {
 			continue
@@ -697,7 +678,7 @@ func (p *Processor) afterConfirm(ctx context.Context, tx *store.Tx, st *store.St
 	if err := tx.InsertEvent(ev); err != nil {
 		return "", err
 	}
-	return "it waits for the approval of " + strings.Join(addrs, " or ") + " (RFC 4052), who were asked by mail", p.Composer.Compose(ctx, tx, ev)
+	return "it waits for the approval of " + strings.Join(addrs, " or ") + " (RFC 4052), who were asked by mail", nil
 }
 
 func bodyNames(refs []store.BodyRef) string {

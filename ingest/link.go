@@ -51,9 +51,6 @@ func (pl *planner) link(s step, c parse.Command, st *store.Statement) (step, str
 			if err := tx.InsertEvent(ev); err != nil {
 				return "", err
 			}
-			if err := pl.p.Composer.Compose(ctx, tx, ev); err != nil {
-				return "", err
-			}
 		}
 		return fmt.Sprintf("%s is linked as the answer to %s, which counts as answered", st.Ref(), other.Ref()), nil
 	}

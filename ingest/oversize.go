@@ -69,12 +69,11 @@ func (p *Processor) RecordOversize(ctx context.Context, env Envelope, header []b
 		if err := tx.InsertEvent(ev); err != nil {
 			return err
 		}
-		return p.Composer.Compose(ctx, tx, ev)
+		return p.composeWritten(ctx, tx, &res)
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("record oversize message: %w", err)
 	}
-	res.Queued = !res.Duplicate
 	p.Log.Warn("oversize message recorded; the secretariat is told", "source", env.Source, "id", res.MessageID,
 		"message_id", msg.MessageID, "size", size, "limit", limit, "duplicate", res.Duplicate)
 	return res, nil

@@ -47,8 +47,10 @@ type Config struct {
 }
 
 // Composer turns an event into the mails it causes, as outbox rows inside the
-// same transaction (DESIGN 10). notify.Composer is the real one; ingest never
-// sends mail itself.
+// same transaction (DESIGN 10); events that cause no mail are fine.
+// notify.Composer is the real one; ingest never sends mail itself. Ingest
+// calls it once per event, after the apply of a message wrote them all
+// (composeWritten).
 type Composer interface {
 	Compose(ctx context.Context, tx *store.Tx, ev *store.Event) error
 }
@@ -107,10 +109,9 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 	// messages ready at the same moment (group commit, DESIGN 10).
 	d, err := p.safeDecide(env, raw, start)
 	var res Result
-	var queued bool
 	if err == nil {
 		err = p.Store.UpdateGrouped(ctx, func(tx *store.Tx) error {
-			res, queued = Result{}, false
+			res = Result{}
 			id, dup, err := tx.InsertMessage(msg)
 			if err != nil {
 				return err
@@ -119,7 +120,7 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 			if dup {
 				return nil
 			}
-			return p.safeApply(ctx, tx, msg, env, d, &res, &queued)
+			return p.safeApply(ctx, tx, msg, env, d, &res)
 		})
 	}
 	if err != nil && !errors.Is(err, store.ErrTemporary) {
@@ -133,26 +134,48 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 			res.MessageID, res.Duplicate = id, dup
 			return err
 		})
-		queued = false
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("store message: %w", err)
 	}
-	res.Queued = queued
 	p.Log.Info("message received", "source", env.Source, "id", res.MessageID, "message_id", msg.MessageID,
 		"class", res.Class, "state", res.State, "statement", res.Statement, "duplicate", res.Duplicate,
 		"bytes", len(raw), "took", p.Now().Sub(start))
 	return res, nil
 }
 
-func (p *Processor) safeApply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, res *Result, queued *bool) (err error) {
+// safeApply applies the decision about msg, then composes the mails of the
+// events the apply wrote, in the same transaction (DESIGN 10). A panic
+// becomes an error: the message is then kept as failed.
+func (p *Processor) safeApply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, res *Result) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.Log.Error("panic while processing a message", "panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("internal error while processing: %v", r)
 		}
 	}()
-	return p.apply(ctx, tx, msg, env, d, res, queued)
+	if err := p.apply(ctx, tx, msg, env, d, res); err != nil {
+		return err
+	}
+	return p.composeWritten(ctx, tx, res)
+}
+
+// composeWritten composes the mails of every event written through tx, in
+// the order they were written, once each, and says in res whether any mail
+// was queued (the caller wakes the outbox sender). It runs at the end of a
+// message's apply, inside its transaction (its savepoint in a group
+// commit): the apply only writes events, and a message rolled back leaves
+// neither its events nor their mails. A mail therefore sees the statement
+// as the whole message left it, not as it was halfway through a mail of
+// several commands.
+func (p *Processor) composeWritten(ctx context.Context, tx *store.Tx, res *Result) error {
+	for _, ev := range tx.WrittenEvents() {
+		if err := p.Composer.Compose(ctx, tx, &ev); err != nil {
+			return fmt.Errorf("composing the mails of %s event %d: %w", ev.Type, ev.ID, err)
+		}
+	}
+	res.Queued = tx.QueuedMails() > 0
+	return nil
 }
 
 // safeDecide is Decide that turns a panic into an error: the message is then
@@ -227,14 +250,14 @@ func (p *Processor) Accepts(addr string) bool {
 	return p.classifyAddress(addr).kind != "other"
 }
 
-func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, res *Result, queued *bool) error {
+func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, res *Result) error {
 	switch d.Class {
 	case ClassBounce:
 		return p.bounce(tx, msg, d.Parsed, res)
 	case ClassCommand:
-		return p.commandMail(ctx, tx, msg, d.Parsed, d.Target, res, queued)
+		return p.commandMail(ctx, tx, msg, d.Parsed, d.Target, res)
 	case ClassSubmission:
-		return p.submission(ctx, tx, msg, d, res, queued)
+		return p.submission(ctx, tx, msg, d, res)
 	}
 	res.Class, res.State = d.Class, d.State
 	return tx.SetMessageState(msg.ID, d.Class, d.State, d.Why)
@@ -386,7 +409,7 @@ func (p *Processor) decideSubmission(dir *directory.Directory, now time.Time, en
 }
 
 // submission applies a mail to statements@ (DESIGN 4 and 5) as decided.
-func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, d *Decision, res *Result, queued *bool) error {
+func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, d *Decision, res *Result) error {
 	res.Class = ClassSubmission
 	sub := d.Submission
 	parsed, sender, automatic, inResponseTo := d.Parsed, sub.Sender, sub.Automatic, sub.InResponseTo
@@ -409,7 +432,7 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 			// rejected, with the reasons, for the operator.
 			sender = ""
 		}
-		return p.reject(ctx, tx, msg, parsed, sender, d.Target, problems, res, queued)
+		return p.reject(tx, msg, parsed, sender, d.Target, problems, res)
 	}
 
 	stv := sub.Statement // fn may run twice (group commit): the decision stays as decided
@@ -481,9 +504,6 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 		if err := tx.InsertEvent(hev); err != nil {
 			return err
 		}
-		if err := p.Composer.Compose(ctx, tx, hev); err != nil {
-			return err
-		}
 	case st.Direction == store.Outgoing:
 		if ok, why := parse.TrustedAuth(parsed.Header, p.Config.AuthservID, sender); ok {
 			if err := tx.InsertEvent(&store.Event{StatementID: st.ID, MessageID: msg.ID, At: now, Type: store.EventConfirmed, By: sender,
@@ -499,16 +519,8 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 			if err := tx.InsertEvent(cev); err != nil {
 				return err
 			}
-			if err := p.Composer.Compose(ctx, tx, cev); err != nil {
-				return err
-			}
-		}
-	default:
-		if err := p.Composer.Compose(ctx, tx, ev); err != nil {
-			return err
 		}
 	}
-	*queued = true
 	res.State = store.MessageProcessed
 	return tx.SetMessageState(msg.ID, ClassSubmission, store.MessageProcessed, "")
 }
@@ -576,7 +588,7 @@ func (p *Processor) overRate(tx *store.Tx, direction, sender string) (held, tell
 	return true, !before, err
 }
 
-func (p *Processor) reject(ctx context.Context, tx *store.Tx, msg *store.Message, parsed *parse.Message, sender string, t target, problems []parse.Problem, res *Result, queued *bool) error {
+func (p *Processor) reject(tx *store.Tx, msg *store.Message, parsed *parse.Message, sender string, t target, problems []parse.Problem, res *Result) error {
 	var lines []string
 	for _, pr := range problems {
 		lines = append(lines, pr.String())
@@ -590,12 +602,6 @@ func (p *Processor) reject(ctx context.Context, tx *store.Tx, msg *store.Message
 	}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
-	}
-	if sender != "" {
-		if err := p.Composer.Compose(ctx, tx, ev); err != nil {
-			return err
-		}
-		*queued = true
 	}
 	return tx.SetMessageState(msg.ID, ClassSubmission, store.MessageRejected, strings.Join(lines, "; "))
 }

@@ -23,9 +23,9 @@ func (p *Processor) Resume(ctx context.Context) (int, error) {
 	done := 0
 	for _, id := range ids {
 		var res Result
-		var queued bool // the caller wakes the sender after Resume
+		// The caller wakes the sender after Resume.
 		err := p.Store.Update(ctx, func(tx *store.Tx) error {
-			res, queued = Result{MessageID: id}, false
+			res = Result{MessageID: id}
 			msg, err := tx.Message(id)
 			if err != nil {
 				return err
@@ -35,7 +35,7 @@ func (p *Processor) Resume(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			return p.safeApply(ctx, tx, msg, env, d, &res, &queued)
+			return p.safeApply(ctx, tx, msg, env, d, &res)
 		})
 		if err != nil {
 			return done, fmt.Errorf("message %d: %w", id, err)

@@ -63,7 +63,12 @@ func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) e
 		if err != nil {
 			return err
 		}
-		if st.Direction != store.Incoming || st.State != store.StateOpen {
+		// An incoming statement is notified unless it is held (DESIGN 7:
+		// released later, with an event of its own). Not "unless it is not
+		// open": its mails are composed at the end of the mail that wrote
+		// the event, and a held statement released by "reopen" may be
+		// closed by a later command of that same mail.
+		if st.Direction != store.Incoming || st.State == store.StateHeld {
 			return nil
 		}
 		data, err := store.DecodeData[store.SubmittedData](ev)

@@ -48,7 +48,13 @@ func (t *Tx) InsertEvent(ev *Event) error {
 		return fmt.Errorf("inserting %s event: %w", ev.Type, err)
 	}
 	ev.ID, err = res.LastInsertId()
-	return err
+	if err != nil {
+		return fmt.Errorf("inserting %s event: %w", ev.Type, err)
+	}
+	written := *ev
+	written.Data = data
+	t.written = append(t.written, written)
+	return nil
 }
 
 // Events returns a statement's history, oldest first.

@@ -56,6 +56,9 @@ func (t *Tx) InsertOutbox(m *OutboxMail) error {
 		return fmt.Errorf("queue mail: %w", err)
 	}
 	m.ID, err = res.LastInsertId()
+	if err == nil {
+		t.queued++
+	}
 	return err
 }
 

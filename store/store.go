@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,6 +207,14 @@ type Tx struct {
 	now time.Time
 
 	stmts *stmtCache // shared by the members of a group
+
+	// written are the events inserted through this Tx, in order, and
+	// queued the outbox rows: the mails of a message are composed from its
+	// events at the end of its apply (DESIGN 10). Each member of a group
+	// commit has a Tx of its own, so a member rolled back takes its list
+	// with it.
+	written []Event
+	queued  int
 }
 
 // stmtCache keeps the statements prepared for one transaction: go-sqlite3
@@ -270,6 +279,13 @@ func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx, stmts *stmtCache) *Tx 
 // Now is the transaction's timestamp: the same for every call in one
 // transaction.
 func (t *Tx) Now() time.Time { return t.now }
+
+// WrittenEvents returns the events inserted through t so far, oldest
+// first, as they were inserted (with their ids).
+func (t *Tx) WrittenEvents() []Event { return slices.Clone(t.written) }
+
+// QueuedMails is the number of outbox rows inserted through t.
+func (t *Tx) QueuedMails() int { return t.queued }
 
 // keep prepares on the writer's connection the queries a transaction used
 // for the first time, once that transaction is over (the connection is
