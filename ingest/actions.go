@@ -75,7 +75,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 			return done(store.MessageIgnored, fmt.Sprintf("comment on LS-%d, which does not exist", stID))
 		}
 		if err := tx.InsertEvent(&store.Event{StatementID: stID, MessageID: msg.ID, At: tx.Now(), Type: store.EventComment, By: sender,
-			Text: token.Scrub(clip(firstNonEmpty(cmds.Rest, text), 4000))}); err != nil {
+			Text: token.Scrub(parse.Clip(firstNonEmpty(cmds.Rest, text), 4000))}); err != nil {
 			return err
 		}
 		return done(store.MessageProcessed, "")
@@ -479,13 +479,13 @@ func (pl *planner) stepFor(c parse.Command, st *store.Statement, r roles) (step,
 		}
 		s.run = func(ctx context.Context) (string, error) {
 			if c.Name == parse.CmdStatus {
-				line := token.Scrub(clip(c.Arg, 500))
+				line := token.Scrub(parse.Clip(c.Arg, 500))
 				if err := tx.SetStatusLine(st.ID, line); err != nil {
 					return "", err
 				}
 				return fmt.Sprintf("the status of %s reads %q", st.Ref(), line), record(ctx, store.EventStatus, line, nil)
 			}
-			return fmt.Sprintf("your note is on the history of %s", st.Ref()), record(ctx, store.EventNote, token.Scrub(clip(c.Arg, 2000)), nil)
+			return fmt.Sprintf("your note is on the history of %s", st.Ref()), record(ctx, store.EventNote, token.Scrub(parse.Clip(c.Arg, 2000)), nil)
 		}
 	case parse.CmdReply:
 		if !r.act {
@@ -717,14 +717,3 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // clip shortens s to at most n bytes on a rune boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -76,7 +76,7 @@ func (p *Processor) checkAuth(raw []byte) []authres.Result {
 	var results []authres.Result
 	verifications, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{LookupTXT: lookup, MaxVerifications: 5})
 	if err != nil && !errors.Is(err, dkim.ErrTooManySignatures) {
-		results = append(results, &authres.DKIMResult{Value: authres.ResultPermError, Reason: clip(err.Error(), 200)})
+		results = append(results, &authres.DKIMResult{Value: authres.ResultPermError, Reason: parse.Clip(err.Error(), 200)})
 	}
 	var passed []string
 	for _, v := range verifications {
@@ -85,11 +85,11 @@ func (p *Processor) checkAuth(raw []byte) []authres.Result {
 		case v.Err == nil:
 			passed = append(passed, strings.ToLower(v.Domain))
 		case dkim.IsTempFail(v.Err):
-			r.Value, r.Reason = authres.ResultTempError, clip(v.Err.Error(), 200)
+			r.Value, r.Reason = authres.ResultTempError, parse.Clip(v.Err.Error(), 200)
 		case dkim.IsPermFail(v.Err):
-			r.Value, r.Reason = authres.ResultPermError, clip(v.Err.Error(), 200)
+			r.Value, r.Reason = authres.ResultPermError, parse.Clip(v.Err.Error(), 200)
 		default:
-			r.Value, r.Reason = authres.ResultFail, clip(v.Err.Error(), 200)
+			r.Value, r.Reason = authres.ResultFail, parse.Clip(v.Err.Error(), 200)
 		}
 		results = append(results, r)
 	}
@@ -112,9 +112,9 @@ func (p *Processor) checkAuth(raw []byte) []authres.Result {
 	case errors.Is(err, dmarc.ErrNoPolicy):
 		dr.Value = authres.ResultNone
 	case err != nil && dmarc.IsTempFail(err):
-		dr.Value, dr.Reason = authres.ResultTempError, clip(err.Error(), 200)
+		dr.Value, dr.Reason = authres.ResultTempError, parse.Clip(err.Error(), 200)
 	case err != nil:
-		dr.Value, dr.Reason = authres.ResultPermError, clip(err.Error(), 200)
+		dr.Value, dr.Reason = authres.ResultPermError, parse.Clip(err.Error(), 200)
 	default:
 		dr.Value = authres.ResultFail
 		dr.Reason = fmt.Sprintf("p=%s", rec.Policy)

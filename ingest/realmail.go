@@ -106,7 +106,7 @@ func (p *Processor) realMailEvents(tx *store.Tx, st *store.Statement, msg *store
 		}
 	}
 	if n := len(sd.OmittedAttachments); n > 0 {
-		if err := add(st.ID, store.EventAttachmentsOmitted, clip(fmt.Sprintf("%d attachments past the cap of %d are not attachments of the statement; the stored mail (message %d) keeps them: %s",
+		if err := add(st.ID, store.EventAttachmentsOmitted, parse.Clip(fmt.Sprintf("%d attachments past the cap of %d are not attachments of the statement; the stored mail (message %d) keeps them: %s",
 			n, parse.MaxAttachments, msg.ID, strings.Join(sd.OmittedAttachments, ", ")), 8000)); err != nil {
 			return err
 		}

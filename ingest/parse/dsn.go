@@ -57,16 +57,16 @@ func ParseDSN(raw []byte, ownDomain, topMessageID string) DSN {
 			}
 		case "diagnostic-code":
 			if d.Diagnostic == "" {
-				d.Diagnostic = clip(value, 300)
+				d.Diagnostic = Clip(value, 300)
 			}
 		}
 	}
 	return d
 }
 
-// clip shortens s to at most n bytes on a rune boundary (the same rule as
-// ingest's clip, for the texts this package keeps from a mail).
-func clip(s string, n int) string {
+// Clip cuts s to at most n bytes on a rune boundary, marking the cut with
+// "…": for the texts kept from a mail.
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
