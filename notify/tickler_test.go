@@ -266,7 +266,9 @@ func TestTicklerPass(t *testing.T) {
 		// Each copy says what its reader may do (DESIGN 5).
 		switch m.Rcpt {
 		case "alice@ccamp.example":
-			wants = append(wants, "It is assigned to you.", "LS-1 is yours to act on", "close [reason]")
+			// The command list is one aligned block: its first line keeps
+			// the indent too.
+			wants = append(wants, "It is assigned to you.", "LS-1 is yours to act on", "\n  reply            the rest", "\n  close [reason]")
 			unwanted = append(unwanted, "redirect BODY")
 		case "expert@vendor.example":
 			wants = append(wants, "It is assigned to alice@ccamp.example", "handled by alice@ccamp.example")
