@@ -52,7 +52,7 @@ type Composer struct {
 	Templates *templates.Set
 	Directory func() *directory.Directory // the current directory (reloaded on SIGHUP)
 	Now       func() time.Time
-	DKIM      *DKIMSigner // nil: mail goes out unsigned
+	DKIM      *DKIMKeyring // nil, or holding no signer: mail goes out unsigned
 }
 
 // Compose queues the mails caused by ev. Events that cause no mail are fine.

@@ -18,7 +18,8 @@ func NewLMTPServer(r Receiver, cfg SMTPConfig, log *slog.Logger) *smtp.Server {
 	s := NewSMTPServer(r, cfg, log)
 	s.LMTP = true
 	s.Backend = smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &lmtpSession{smtpSession{r: r, log: log, statementsAddr: cfg.StatementsAddr, spoolDir: cfg.SpoolDir, source: "lmtp", remote: "unix:" + c.Conn().LocalAddr().String()}}, nil
+		return &lmtpSession{smtpSession{r: r, log: log, statementsAddr: cfg.StatementsAddr, spoolDir: cfg.SpoolDir, source: "lmtp", remote: "unix:" + c.Conn().LocalAddr().String(),
+			conn: c.Conn(), dataTimeout: cfg.DataTimeout}}, nil
 	})
 	return s
 }

@@ -87,7 +87,7 @@ type smtpSession struct {
 	from           string
 	rcpt           []string
 
-	conn        net.Conn      // nil for LMTP: the local MTA is trusted to finish
+	conn        net.Conn      // for the DATA deadline (nil: no deadline)
 	dataTimeout time.Duration // whole-transaction bound (SMTPConfig.DataTimeout)
 	started     time.Time     // MAIL of the transaction in hand
 }

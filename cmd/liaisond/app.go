@@ -30,6 +30,7 @@ type app struct {
 	now       func() time.Time
 	store     *store.Store
 	dir       atomic.Pointer[directory.Directory]
+	dkim      *notify.DKIMKeyring // the DKIM signer in use, swapped on SIGHUP
 	keys      *token.Keys
 	templates *templates.Set
 	composer  *notify.Composer
@@ -95,7 +96,7 @@ func loadDirectory(cfg *Config) (*directory.Directory, error) {
 
 // openApp opens the data directory and wires the packages together.
 func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log, now: clockFrom(ctx), wake: make(chan struct{}, 1)}
+	a := &app{cfg: cfg, log: log, now: clockFrom(ctx), wake: make(chan struct{}, 1), dkim: notify.NewDKIMKeyring(nil)}
 	dataDir := cfg.resolve(cfg.DataDir)
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, exitf(exitTempFail, "data directory %s: %v", dataDir, err)
@@ -129,6 +130,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 			AnswerRatePerHour: cfg.Trust.ReplyRatePerHour,
 		},
 		Keys: a.keys, Templates: a.templates, Directory: a.dir.Load, Now: a.clock,
+		DKIM: a.dkim,
 	}
 	if cfg.Outbound.DKIMKeyFile != "" {
 		key, err := notify.LoadDKIMKey(cfg.resolve(cfg.Outbound.DKIMKeyFile))
@@ -136,7 +138,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 			a.store.Close()
 			return nil, exitf(exitConfigErr, "outbound.dkim_key_file: %v", err)
 		}
-		a.composer.DKIM = &notify.DKIMSigner{Domain: cfg.Domain, Selector: cfg.Outbound.DKIMSelector, Key: key}
+		a.dkim.Store(&notify.DKIMSigner{Domain: cfg.Domain, Selector: cfg.Outbound.DKIMSelector, Key: key})
 	}
 	relays, _ := ingest.ParsePrefixes(cfg.Trust.Relays) // checked by validate
 	authservID := cfg.Trust.AuthservID

@@ -10,7 +10,7 @@ import (
 // commandHelp is each command's synopsis and what it does, for
 // `liaisond COMMAND -h` (the top-level usage in main.go lists them all).
 var commandHelp = map[string][2]string{
-	"serve":       {"serve [-config FILE]", "Run every enabled listener (SMTP, LMTP), the IMAP poller, the mail sender,\nthe reminder scheduler and the web server until SIGTERM or SIGINT.\nSIGHUP reloads the directory and the STARTTLS certificate."},
+	"serve":       {"serve [-config FILE]", "Run every enabled listener (SMTP, LMTP), the IMAP poller, the mail sender,\nthe reminder scheduler and the web server until SIGTERM or SIGINT.\nSIGHUP reloads the directory, the STARTTLS certificate and the DKIM key\n([outbound] dkim_selector and dkim_key_file)."},
 	"ingest":      {"ingest [-config FILE] [-f SENDER] [-r RECIPIENT] [-no-send] FILE...", "Process messages as if received ('-' = standard input): the MTA pipe mode.\nExit 0 done, 65 rejected (stored, the sender is told), 75 try again later."},
 	"list":        {"list [-config FILE] [-json] [-state open|closed|pending|held|all]", "List the statements, newest first."},
 	"show":        {"show [-config FILE] [-json] LS-42|42", "Show one statement with its history."},

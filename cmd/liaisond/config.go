@@ -58,7 +58,7 @@ type Config struct {
 		GiveUpAfter  Duration `toml:"give_up_after"`
 		ReplyMargin  Duration `toml:"reply_margin"`
 		DKIMSelector string   `toml:"dkim_selector"` // with dkim_key_file: every mail is
-		DKIMKeyFile  string   `toml:"dkim_key_file"` // DKIM-signed for domain (RFC 6376)
+		DKIMKeyFile  string   `toml:"dkim_key_file"` // DKIM-signed for domain (RFC 6376); both re-read on SIGHUP
 	} `toml:"outbound"`
 
 	Trust struct {

@@ -42,16 +42,20 @@ func (a *app) startIMAPAndLMTP(ctx context.Context, stdout io.Writer, start func
 		srv := receive.NewLMTPServer(a.receiver(), receive.SMTPConfig{
 			Hostname: cfg.SMTP.Hostname, MaxMessageBytes: cfg.SMTP.MaxMessageBytes,
 			MaxRecipients: cfg.SMTP.MaxRecipients, Timeout: cfg.SMTP.Timeout.Duration,
+			// The MTA on this host delivers, but a stuck or slow one must not
+			// hold connections forever either: the same bounds as [smtp].
+			DataTimeout:    cfg.SMTP.DataTimeout.Duration,
 			StatementsAddr: cfg.Addresses.Statements + "@" + cfg.Domain,
 			SpoolDir:       spool,
 		}, a.log.With("component", "lmtp"))
 		if srv.Domain == "" {
 			srv.Domain = cfg.Domain
 		}
-		announce(cfg, stdout, "LMTP listening on unix:"+path, "socket", path)
+		limited := receive.LimitListener(ln, cfg.SMTP.MaxConnections, srv.Domain, a.log.With("component", "lmtp"))
+		announce(cfg, stdout, "LMTP listening on unix:"+path, "socket", path, "max_connections", cfg.SMTP.MaxConnections)
 		start("lmtp", func() error {
 			defer os.Remove(path)
-			return receive.ServeSMTP(ctx, srv, ln)
+			return receive.ServeSMTP(ctx, srv, limited)
 		})
 	}
 	p, err := a.imapPoller()

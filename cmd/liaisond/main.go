@@ -57,8 +57,8 @@ const usage = `liaisond: liaison statements by email (RFC 4053)
 Usage:
   liaisond serve   [-config FILE]
         run the SMTP/LMTP listeners, the IMAP poller, the mail sender, the
-        reminders and the web server; SIGHUP reloads the directory and the
-        STARTTLS certificate
+        reminders and the web server; SIGHUP reloads the directory, the
+        STARTTLS certificate and the DKIM key
   liaisond ingest  [-config FILE] [-f SENDER] [-r RECIPIENT] [-no-send] FILE...
         process messages as if received ('-' = standard input): MTA pipe mode;
         -f/-r the envelope sender and recipient, -no-send only queues the mail

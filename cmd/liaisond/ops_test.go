@@ -461,6 +461,14 @@ func TestSMTPSlowData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	expectDripCutOff(t, d, c, "EHLO")
+}
+
+// expectDripCutOff starts a transaction on c (hello: EHLO or LHLO), drips
+// its DATA one byte every 200 ms, and expects the server to answer 421 and
+// hang up, with nothing stored.
+func expectDripCutOff(t *testing.T, d *daemon, c net.Conn, hello string) {
+	t.Helper()
 	defer c.Close()
 	r := bufio.NewReader(c)
 	c.SetReadDeadline(time.Now().Add(60 * time.Second))
@@ -483,7 +491,7 @@ func TestSMTPSlowData(t *testing.T) {
 		}
 	}
 	expect("", "220")
-	expect("EHLO client.example", "250")
+	expect(hello+" client.example", "250")
 	expect("MAIL FROM:<sender@itu.example>", "250")
 	expect("RCPT TO:<statements@liaison.example>", "250")
 	expect("DATA", "354")

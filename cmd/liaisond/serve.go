@@ -136,7 +136,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		log.Info("held messages applied", "count", n)
 	}
 
-	// SIGHUP reloads the directory; a bad file keeps the old one.
+	// SIGHUP reloads the directory, the STARTTLS certificate and the DKIM
+	// key; a bad file keeps the old one.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -153,6 +154,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 						log.Info("STARTTLS certificate reloaded", "cert", certs.CertFile)
 					}
 				}
+				a.reloadDKIM()
 				dir, err := loadDirectory(cfg)
 				if err != nil {
 					log.Error("directory reload failed; keeping the old one", "err", err)
@@ -169,7 +171,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 		where = "through " + cfg.Outbound.Smarthost
 	}
 	log.Info("liaisond started", "config", cfg.file(), "data_dir", cfg.resolve(cfg.DataDir), "domain", cfg.Domain, "outgoing_mail", where)
-	announce(cfg, stdout, "ready; outgoing mail goes "+where, "dkim", a.composer.DKIM != nil)
+	announce(cfg, stdout, "ready; outgoing mail goes "+where, "dkim", a.dkim.Current() != nil)
 
 	<-ctx.Done()
 	log.Info("liaisond stopping: finishing the work in hand")
