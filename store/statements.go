@@ -27,6 +27,13 @@ type BodyRef struct {
 	Name string
 }
 
+// Unmatched says whether addressee b of st matched no body of the
+// directory: an incoming statement keeps such a name (DESIGN 4), and every
+// place that shows it says it reached no one.
+func (st *Statement) Unmatched(b BodyRef) bool {
+	return b.ID == "" && st.Direction == Incoming
+}
+
 // Contact is a person named in a statement; Addr is a bare lowercased addr-spec.
 type Contact struct {
 	Name string

@@ -360,9 +360,7 @@ func (h *Handler) detail(w http.ResponseWriter, r *http.Request) {
 	v.Page = page{Title: st.Ref() + ": " + st.Title, Archive: v.Archived}
 	to := make([]string, 0, len(st.To))
 	for _, b := range st.To {
-		if b.ID == "" && st.Direction == store.Incoming {
-			// Kept by name, never dropped (DESIGN 4); the reader should
-			// see that it reached no one.
+		if st.Unmatched(b) {
 			to = append(to, b.Name+" (not in the directory)")
 			continue
 		}

@@ -225,6 +225,10 @@ func printStatement(w io.Writer, st *store.Statement) {
 	}
 	var to []string
 	for _, b := range st.To {
+		if st.Unmatched(b) {
+			to = append(to, b.Name+" (not in the directory)")
+			continue
+		}
 		to = append(to, b.Name)
 	}
 	line("Reference", st.Ref())

@@ -177,6 +177,11 @@ func TestRealMailEndToEnd(t *testing.T) {
 				t.Errorf("page /ls/1 lacks %q", want)
 			}
 		}
+		// `liaisond show` says it as the page does.
+		out, err := d.cli(t, "show", "LS-1")
+		if err != nil || !strings.Contains(out, "IETF CCAMP Working Group, IETF Foo WG (not in the directory), NETMODE (not in the directory)") {
+			t.Errorf("show LS-1 (%v):\n%s", err, out)
+		}
 	})
 
 	t.Run("a document system's statement to no known body goes to the secretariat, saying why", func(t *testing.T) {
