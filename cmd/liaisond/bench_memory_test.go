@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,32 +105,8 @@ retry_min = "1s"
 retry_max = "2s"
 `, 32<<20, sink.addr))
 	var logs syncBuffer
-	cmd := exec.Command(bin, "serve", "-config", config)
-	cmd.Stderr = &logs
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
+	cmd, addr := startServeBinary(b, bin, config, &logs)
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	addrc := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`SMTP listening on (\S+)`)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-			}
-		}
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case <-time.After(60 * time.Second):
-		b.Fatalf("daemon did not start:\n%s", logs.String())
-	}
 	t0 := time.Now()
 	if err := sendSMTP(addr, "rapp@itu.example", []string{"statements@liaison.example"}, msg); err != nil {
 		b.Fatalf("submission: %v\n%s", err, logs.String())

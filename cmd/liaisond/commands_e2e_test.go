@@ -17,7 +17,14 @@ import (
 // reply fills a fixture of testdata/replies with the test's addresses.
 func reply(t testing.TB, name string, vars map[string]string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "replies", name))
+	return fillFixture(t, filepath.Join("testdata", "replies", name), vars)
+}
+
+// fillFixture reads a mail fixture, replaces its ${NAME} placeholders with
+// vars (every one must be filled) and gives it CRLF line endings.
+func fillFixture(t testing.TB, name string, vars map[string]string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}

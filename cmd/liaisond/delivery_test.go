@@ -381,35 +381,7 @@ retry_min = "1s"
 retry_max = "2s"
 `, sink.addr))
 	var logs syncBuffer
-	start := func() (*exec.Cmd, string) {
-		cmd := exec.Command(bin, "serve", "-config", config)
-		cmd.Stderr = &logs
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		addrc := make(chan string, 1)
-		go func() {
-			re := regexp.MustCompile(`SMTP listening on (\S+)`)
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				if m := re.FindStringSubmatch(sc.Text()); m != nil {
-					addrc <- m[1]
-				}
-			}
-		}()
-		select {
-		case addr := <-addrc:
-			return cmd, addr
-		case <-time.After(60 * time.Second):
-			cmd.Process.Kill()
-			t.Fatalf("daemon did not start:\n%s", logs.String())
-		}
-		return nil, ""
-	}
+	start := func() (*exec.Cmd, string) { return startServeBinary(t, bin, config, &logs) }
 	cmd, smtpAddr := start()
 	if err := sendSMTP(smtpAddr, "sender@itu.example", []string{"statements@liaison.example"}, submission); err != nil {
 		cmd.Process.Kill()
@@ -449,4 +421,39 @@ retry_max = "2s"
 		t.Errorf("the restart did not report the interrupted mails:\n%s", logs.String())
 	}
 	return sink.received()
+}
+
+// startServeBinary runs the built binary's `serve` with config as a child
+// process (stderr into logs) and returns it with its SMTP address, read off
+// the startup line on stdout. The caller kills it.
+func startServeBinary(tb testing.TB, bin, config string, logs *syncBuffer) (*exec.Cmd, string) {
+	tb.Helper()
+	cmd := exec.Command(bin, "serve", "-config", config)
+	cmd.Stderr = logs
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	addrc := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`SMTP listening on (\S+)`)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				addrc <- m[1]
+			}
+		}
+	}()
+	select {
+	case addr := <-addrc:
+		return cmd, addr
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		cmd.Wait()
+		tb.Fatalf("daemon did not start:\n%s", logs.String())
+	}
+	return nil, ""
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,16 +30,11 @@ func crlf(s string) string {
 
 func (d *daemon) page(t testing.TB, path string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + d.httpAddr + path)
-	if err != nil {
-		t.Fatal(err)
+	code, body := d.fetch(t, path)
+	if code != 200 {
+		t.Fatalf("GET %s: %d", path, code)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s: %s", path, resp.Status)
-	}
-	return string(b)
+	return body
 }
 
 func eventsOf(st store.StatementJSON, typ string) []store.EventJSON {

@@ -34,18 +34,7 @@ const ourAuthserv = "mx.liaison.example"
 // trustMail fills a fixture of testdata/trust.
 func trustMail(t testing.TB, name string, vars map[string]string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "trust", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	for k, v := range vars {
-		s = strings.ReplaceAll(s, "${"+k+"}", v)
-	}
-	if i := strings.Index(s, "${"); i >= 0 {
-		t.Fatalf("%s: unfilled placeholder at %q", name, s[i:min(len(s), i+20)])
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+	return fillFixture(t, filepath.Join("testdata", "trust", name), vars)
 }
 
 // commandMail is a command mail from someone to an address of ours.
