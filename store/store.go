@@ -44,6 +44,7 @@ type Store struct {
 	r   *sql.DB
 	now func() time.Time // the clock of Tx.Now; SetClock
 
+	ids     statementIDs // reserved before their transactions (ids.go)
 	group   committer    // UpdateGrouped's queue
 	kept    keptStmts    // the writer's prepared statements
 	commits atomic.Int64 // write transactions committed
@@ -215,6 +216,8 @@ type Tx struct {
 	// with it.
 	written []Event
 	queued  int
+
+	ids *statementIDs // the store's reservations; nil in read transactions
 }
 
 // stmtCache keeps the statements prepared for one transaction: go-sqlite3
@@ -273,7 +276,7 @@ func (t *Tx) prepared(query string) (*sql.Stmt, error) {
 
 // newTx wraps a begun transaction, taking its timestamp from the clock.
 func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx, stmts *stmtCache) *Tx {
-	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC(), stmts: stmts}
+	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC(), stmts: stmts, ids: &s.ids}
 }
 
 // Now is the transaction's timestamp: the same for every call in one
