@@ -18,7 +18,13 @@ import (
 // newTestProcessor is a Processor over a fresh store and the demo directory.
 func newTestProcessor(t *testing.T, cfg Config, now func() time.Time) (*Processor, *store.Store, *token.Keys, *nopComposer) {
 	t.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	return newTestProcessorAt(t, filepath.Join(t.TempDir(), "db"), cfg, now)
+}
+
+// newTestProcessorAt is newTestProcessor over the database at path.
+func newTestProcessorAt(t *testing.T, path string, cfg Config, now func() time.Time) (*Processor, *store.Store, *token.Keys, *nopComposer) {
+	t.Helper()
+	s, err := store.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ func (p *Processor) RecordOversize(ctx context.Context, env Envelope, header []b
 		if err := tx.InsertEvent(ev); err != nil {
 			return err
 		}
-		return p.composeWritten(ctx, tx, &res)
+		return p.composeWritten(ctx, tx, nil, &res)
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("record oversize message: %w", err)

@@ -110,8 +110,13 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 	d, err := p.safeDecide(env, raw, start)
 	var res Result
 	if err == nil {
+		// The mails of a new statement are rendered here too, under a
+		// statement id reserved for it (prepare.go).
+		pre := p.prepare(ctx, msg, d)
+		use := &preparedUse{pre: pre}
 		err = p.Store.UpdateGrouped(ctx, func(tx *store.Tx) error {
 			res = Result{}
+			use.eventID, use.taken = 0, false // fn may run twice (group commit)
 			id, dup, err := tx.InsertMessage(msg)
 			if err != nil {
 				return err
@@ -120,8 +125,13 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 			if dup {
 				return nil
 			}
-			return p.safeApply(ctx, tx, msg, env, d, &res)
+			return p.safeApply(ctx, tx, msg, env, d, use, &res)
 		})
+		if pre != nil && (err != nil || res.Statement != pre.id) && !use.taken {
+			// Not used (a second delivery, a rejection, a failure): the
+			// next statement takes the id, so numbers have no gap.
+			p.Store.ReleaseStatementID(pre.id)
+		}
 	}
 	if err != nil && !errors.Is(err, store.ErrTemporary) {
 		// Processing failed for a reason a retry will not cure (a bug, a
@@ -147,17 +157,25 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 // safeApply applies the decision about msg, then composes the mails of the
 // events the apply wrote, in the same transaction (DESIGN 10). A panic
 // becomes an error: the message is then kept as failed.
-func (p *Processor) safeApply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, res *Result) (err error) {
+func (p *Processor) safeApply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, use *preparedUse, res *Result) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.Log.Error("panic while processing a message", "panic", r, "stack", string(debug.Stack()))
 			err = fmt.Errorf("internal error while processing: %v", r)
 		}
 	}()
-	if err := p.apply(ctx, tx, msg, env, d, res); err != nil {
+	if err := p.apply(ctx, tx, msg, env, d, use, res); err != nil {
 		return err
 	}
-	return p.composeWritten(ctx, tx, res)
+	return p.composeWritten(ctx, tx, use, res)
+}
+
+// preparedUse is what one run of a message's apply made of its prepared
+// mails: the event they stand for, 0 when they were not used.
+type preparedUse struct {
+	pre     *prepared
+	eventID int64
+	taken   bool // another process took the reserved id: not to be given back
 }
 
 // composeWritten composes the mails of every event written through tx, in
@@ -168,8 +186,15 @@ func (p *Processor) safeApply(ctx context.Context, tx *store.Tx, msg *store.Mess
 // neither its events nor their mails. A mail therefore sees the statement
 // as the whole message left it, not as it was halfway through a mail of
 // several commands.
-func (p *Processor) composeWritten(ctx context.Context, tx *store.Tx, res *Result) error {
+func (p *Processor) composeWritten(ctx context.Context, tx *store.Tx, use *preparedUse, res *Result) error {
 	for _, ev := range tx.WrittenEvents() {
+		if use != nil && use.eventID != 0 && ev.ID == use.eventID {
+			// Rendered before the transaction from what this one wrote.
+			if err := p.Composer.(MailPreparer).QueuePrepared(tx, &ev, use.pre.mails); err != nil {
+				return fmt.Errorf("queueing the prepared mails of %s event %d: %w", ev.Type, ev.ID, err)
+			}
+			continue
+		}
 		if err := p.Composer.Compose(ctx, tx, &ev); err != nil {
 			return fmt.Errorf("composing the mails of %s event %d: %w", ev.Type, ev.ID, err)
 		}
@@ -250,14 +275,14 @@ func (p *Processor) Accepts(addr string) bool {
 	return p.classifyAddress(addr).kind != "other"
 }
 
-func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, res *Result) error {
+func (p *Processor) apply(ctx context.Context, tx *store.Tx, msg *store.Message, env Envelope, d *Decision, use *preparedUse, res *Result) error {
 	switch d.Class {
 	case ClassBounce:
 		return p.bounce(tx, msg, d.Parsed, res)
 	case ClassCommand:
 		return p.commandMail(ctx, tx, msg, d.Parsed, d.Target, res)
 	case ClassSubmission:
-		return p.submission(ctx, tx, msg, d, res)
+		return p.submission(ctx, tx, msg, d, use, res)
 	}
 	res.Class, res.State = d.Class, d.State
 	return tx.SetMessageState(msg.ID, d.Class, d.State, d.Why)
@@ -409,7 +434,7 @@ func (p *Processor) decideSubmission(dir *directory.Directory, now time.Time, en
 }
 
 // submission applies a mail to statements@ (DESIGN 4 and 5) as decided.
-func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, d *Decision, res *Result) error {
+func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Message, d *Decision, use *preparedUse, res *Result) error {
 	res.Class = ClassSubmission
 	sub := d.Submission
 	parsed, sender, automatic, inResponseTo := d.Parsed, sub.Sender, sub.Automatic, sub.InResponseTo
@@ -449,6 +474,19 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	if st.ThreadID == "" {
 		st.ThreadID = fmt.Sprintf("ls-%d-%d@%s", now.Unix(), msg.ID, p.Config.Domain)
 	}
+	pre := use.pre
+	if pre != nil {
+		// The id reserved for this statement, unless another process
+		// (a pipe delivery, a command line) took it meanwhile.
+		taken, err := tx.StatementExists(pre.id)
+		if err != nil {
+			return err
+		}
+		if !taken {
+			st.ID = pre.id
+		}
+		use.taken = taken
+	}
 	if err := tx.InsertStatement(st); err != nil {
 		return err
 	}
@@ -470,6 +508,10 @@ func (p *Processor) submission(ctx context.Context, tx *store.Tx, msg *store.Mes
 	}
 	if err := tx.InsertEvent(ev); err != nil {
 		return err
+	}
+	use.eventID = 0
+	if pre != nil && st.ID == pre.id && !held && slices.Equal(reused, pre.data.SameMessageID) {
+		use.eventID = ev.ID // its mails are the prepared ones
 	}
 	if err := p.realMailEvents(tx, st, msg, sd); err != nil {
 		return err

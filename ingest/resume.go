@@ -35,7 +35,7 @@ func (p *Processor) Resume(ctx context.Context) (int, error) {
 			if err != nil {
 				return err
 			}
-			return p.safeApply(ctx, tx, msg, env, d, &res)
+			return p.safeApply(ctx, tx, msg, env, d, &preparedUse{}, &res)
 		})
 		if err != nil {
 			return done, fmt.Errorf("message %d: %w", id, err)

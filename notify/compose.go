@@ -75,11 +75,11 @@ func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) e
 		if err != nil {
 			return err
 		}
-		dropped, err := c.notification(tx, st, ev, data)
+		mails, err := c.SubmittedMails(st, data)
 		if err != nil {
 			return err
 		}
-		return c.receipt(tx, st, ev, data, dropped)
+		return c.QueuePrepared(tx, ev, mails)
 	case store.EventRejected:
 		data, err := store.DecodeData[store.AnswerData](ev)
 		if err != nil {
@@ -90,6 +90,46 @@ func (c *Composer) Compose(ctx context.Context, tx *store.Tx, ev *store.Event) e
 		return c.oversize(tx, ev)
 	}
 	return c.composeCommand(tx, ev)
+}
+
+// SubmittedMails renders the mails of a new incoming statement (its
+// notification and its receipt) without the database: ingest calls it
+// before the write transaction, with the statement's reserved id, so that
+// rendering a dozen personal copies does not hold the write lock (DESIGN
+// 10). The copies are rendered as Compose would render them; QueuePrepared
+// queues them inside the transaction.
+func (c *Composer) SubmittedMails(st *store.Statement, data store.SubmittedData) ([]*store.OutboxMail, error) {
+	notification, dropped, err := c.notification(st, data)
+	if err != nil {
+		return nil, fmt.Errorf("rendering the notification of %s: %w", st.Ref(), err)
+	}
+	receipt, err := c.receipt(st, data, dropped)
+	if err != nil {
+		return nil, fmt.Errorf("rendering the receipt of %s: %w", st.Ref(), err)
+	}
+	return append(notification, receipt...), nil
+}
+
+// QueuePrepared queues mails rendered before the transaction for event ev,
+// with what needs the database: an answer (the receipt) goes to no
+// address whose share of answers this hour is used up (DESIGN 7).
+func (c *Composer) QueuePrepared(tx *store.Tx, ev *store.Event, mails []*store.OutboxMail) error {
+	for _, m := range mails {
+		if isAnswerKind(m.Kind) {
+			over, err := c.overAnswerRate(tx, m.Rcpt)
+			if err != nil {
+				return err
+			}
+			if over {
+				continue
+			}
+		}
+		m.EventID = ev.ID
+		if err := tx.InsertOutbox(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recipient is one address a mail goes to.
@@ -262,7 +302,7 @@ func (c *Composer) statementURL(id int64) string {
 
 // notification queues the copies of a new statement's notification and
 // returns how many contacts the copy limit left out.
-func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Event, data store.SubmittedData) (int, error) {
+func (c *Composer) notification(st *store.Statement, data store.SubmittedData) ([]*store.OutboxMail, int, error) {
 	to, cc := NotificationRecipients(c.Directory(), st, true)
 	if data.AutomaticSender != "" {
 		// Nothing goes back to an automatic sender (DESIGN 5.2), even
@@ -271,9 +311,14 @@ func (c *Composer) notification(tx *store.Tx, st *store.Statement, ev *store.Eve
 	}
 	to, cc, dropped := capRecipients(c.withoutOwn(to), c.withoutOwn(cc), c.maxRecipients())
 	attention := attentionLines(data)
-	return len(dropped), c.personalCopiesWith(tx, "notification", "notification.txt", st, ev, to, cc, false, func(d *mailData) {
+	copies, err := c.collectCopies(nil, "notification", st, to, cc, func(d *mailData) {
 		d.Attention = attention
 	})
+	if err != nil {
+		return nil, 0, err
+	}
+	mails, err := c.renderCopies("notification.txt", st.ID, 0, copies)
+	return mails, len(dropped), err
 }
 
 // attentionLines are what the secretariat and the sending SDO's liaison
@@ -315,7 +360,7 @@ func without(rs []recipient, addr string) []recipient {
 	return out
 }
 
-func (c *Composer) receipt(tx *store.Tx, st *store.Statement, ev *store.Event, data store.SubmittedData, dropped int) error {
+func (c *Composer) receipt(st *store.Statement, data store.SubmittedData, dropped int) ([]*store.OutboxMail, error) {
 	var rs recipients
 	if data.AutomaticSender == "" {
 		rs.add("", st.Submitter, false)
@@ -327,7 +372,7 @@ func (c *Composer) receipt(tx *store.Tx, st *store.Statement, ev *store.Event, d
 		rs.list = without(rs.list, data.AutomaticSender)
 	}
 	if len(rs.list) == 0 {
-		return nil
+		return nil, nil
 	}
 	rs.list[0].contact = false // the first is answered first
 	to, cc, more := capRecipients(rs.list[:1], rs.list[1:], c.maxRecipients())
@@ -335,9 +380,15 @@ func (c *Composer) receipt(tx *store.Tx, st *store.Statement, ev *store.Event, d
 	if n := dropped + len(more); n > 0 {
 		warnings = append(warnings, droppedWarning(n, c.maxRecipients()))
 	}
-	return c.personalCopiesWith(tx, "receipt", "receipt.txt", st, ev, to, cc, true, func(d *mailData) {
+	// Not checked against the answer rate here: QueuePrepared does, in
+	// the transaction.
+	copies, err := c.collectCopies(nil, "receipt", st, to, cc, func(d *mailData) {
 		d.Warnings = warnings
 	})
+	if err != nil {
+		return nil, err
+	}
+	return c.renderCopies("receipt.txt", st.ID, 0, copies)
 }
 
 func (c *Composer) personalCopies(tx *store.Tx, kind, tmpl string, st *store.Statement, ev *store.Event, to, cc []recipient, answer bool) error {
@@ -347,6 +398,20 @@ func (c *Composer) personalCopies(tx *store.Tx, kind, tmpl string, st *store.Sta
 // personalCopiesWith queues one copy per recipient: the same To and Cc
 // headers, each with its own Reply-To token and Message-ID (DESIGN 3).
 func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store.Statement, ev *store.Event, to, cc []recipient, answer bool, edit func(*mailData)) error {
+	copies, err := c.collectCopies(tx, kind, st, to, cc, edit)
+	if err != nil {
+		return err
+	}
+	for i := range copies {
+		copies[i].m.answer = answer
+	}
+	return c.queueCopies(tx, tmpl, st.ID, ev.ID, copies)
+}
+
+// collectCopies makes one copy per recipient before rendering: the same To
+// and Cc headers, each with its own Reply-To token (DESIGN 3). With rateTx,
+// an answer kind skips addresses over their answer rate (DESIGN 7).
+func (c *Composer) collectCopies(rateTx *store.Tx, kind string, st *store.Statement, to, cc []recipient, edit func(*mailData)) ([]personalCopy, error) {
 	// Never to ourselves; never more than max_recipients copies (DESIGN 5).
 	to, cc = c.withoutOwn(to), c.withoutOwn(cc)
 	if len(to) == 0 && len(cc) > 0 {
@@ -355,11 +420,12 @@ func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store
 	to, cc, _ = capRecipients(to, cc, c.maxRecipients())
 	all := append(append([]recipient{}, to...), cc...)
 	copies := make([]personalCopy, 0, len(all))
+	answer := isAnswerKind(kind)
 	for _, r := range all {
-		if isAnswerKind(kind) {
-			over, err := c.overAnswerRate(tx, r.addr)
+		if answer && rateTx != nil {
+			over, err := c.overAnswerRate(rateTx, r.addr)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if over {
 				continue // its share of answers this hour is used up (DESIGN 7)
@@ -388,7 +454,7 @@ func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store
 		copies = append(copies, personalCopy{data: d, m: outgoing{kind: kind, rcpt: r.addr, to: to, cc: cc, replyTo: replyTo,
 			inReplyTo: st.ThreadID, references: refs, answer: answer}})
 	}
-	return c.queueCopies(tx, tmpl, st.ID, ev.ID, copies)
+	return copies, nil
 }
 
 // personalCopy is one recipient's copy before rendering.
@@ -399,11 +465,24 @@ type personalCopy struct {
 	err  error
 }
 
-// queueCopies renders the copies (template, MIME, DKIM signature) in
-// parallel, then inserts them in order. Rendering needs nothing of the
-// database, but runs while the caller holds the write lock: a dozen copies
-// of a notification are most of the work of a submission inside it.
+// queueCopies renders the copies and inserts them in order.
 func (c *Composer) queueCopies(tx *store.Tx, tmpl string, statementID, eventID int64, copies []personalCopy) error {
+	rows, err := c.renderCopies(tmpl, statementID, eventID, copies)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if err := tx.InsertOutbox(row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renderCopies renders the copies (template, MIME, DKIM signature) in
+// parallel and returns their outbox rows in order, none for a copy to
+// ourselves. It needs nothing of the database.
+func (c *Composer) renderCopies(tmpl string, statementID, eventID int64, copies []personalCopy) ([]*store.OutboxMail, error) {
 	var wg sync.WaitGroup
 	work := make(chan *personalCopy)
 	for range min(runtime.GOMAXPROCS(0), len(copies)) {
@@ -423,18 +502,16 @@ func (c *Composer) queueCopies(tx *store.Tx, tmpl string, statementID, eventID i
 	}
 	close(work)
 	wg.Wait()
+	rows := make([]*store.OutboxMail, 0, len(copies))
 	for _, pc := range copies {
 		if pc.err != nil {
-			return pc.err
+			return nil, pc.err
 		}
-		if pc.row == nil {
-			continue // to ourselves
-		}
-		if err := tx.InsertOutbox(pc.row); err != nil {
-			return err
+		if pc.row != nil { // nil: to ourselves
+			rows = append(rows, pc.row)
 		}
 	}
-	return nil
+	return rows, nil
 }
 
 func (c *Composer) rejection(tx *store.Tx, ev *store.Event, data store.AnswerData) error {

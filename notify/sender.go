@@ -124,7 +124,8 @@ type Reconciler interface {
 // each mail's acceptance (SMTP 250) in its own committed transaction the
 // moment it has it, so a row still "sending" was not accepted as far as the
 // database knows: either the crash came before the server's 250, or in the
-// instant between the 250 and that commit. A transport that can look
+// instant between the 250 and that commit (or, the commit being
+// UpdateNoSync's, a power failure came before it reached the disk). A transport that can look
 // (Reconciler) decides; otherwise the mail is queued again, byte for byte,
 // with the same Message-ID, so that a receiver that saw it can recognise
 // the copy.
@@ -175,7 +176,9 @@ func (s *Sender) Flush(ctx context.Context) (int, error) {
 	sent := 0
 	for {
 		var due []*store.OutboxMail
-		err := s.Store.Update(ctx, func(tx *store.Tx) error {
+		// Not fsynced (UpdateNoSync): a claim lost to a power failure
+		// leaves the mails queued, to be sent then.
+		err := s.Store.UpdateNoSync(ctx, func(tx *store.Tx) error {
 			var err error
 			due, err = tx.ClaimDueOutbox(s.Now(), s.Batch)
 			return err
@@ -212,7 +215,10 @@ func (s *Sender) deliverBatch(ctx context.Context, batch []*store.OutboxMail) (i
 		}
 		sent++
 		// Record the 250 even when ctx is being cancelled: the mail went out.
-		err := s.Store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.MarkSent(m.ID, s.Now()) })
+		// Committed at once but not fsynced (UpdateNoSync): it survives a
+		// crash of the daemon; only a power failure in the next moments can
+		// lose it, and the mail then goes again with its Message-ID.
+		err := s.Store.UpdateNoSync(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.MarkSent(m.ID, s.Now()) })
 		if err != nil {
 			s.Log.Error("outbox: a delivered mail could not be recorded yet; recording it with the batch", "outbox", m.ID, "err", err)
 		} else {
@@ -223,7 +229,7 @@ func (s *Sender) deliverBatch(ctx context.Context, batch []*store.OutboxMail) (i
 	if tried == len(batch) && !slices.Contains(recorded, false) {
 		return sent, nil
 	}
-	err := s.Store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+	err := s.Store.UpdateNoSync(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		alerts := map[string]*alert{}
 		var causes []string
 		for i, m := range batch {

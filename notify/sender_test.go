@@ -28,8 +28,11 @@ func queueNotification(t *testing.T, s *store.Store, c *Composer) int64 {
 		if err := tx.InsertEvent(ev); err != nil {
 			return err
 		}
-		_, err := c.notification(tx, st, ev, store.SubmittedData{})
-		return err
+		mails, _, err := c.notification(st, store.SubmittedData{})
+		if err != nil {
+			return err
+		}
+		return c.QueuePrepared(tx, ev, mails)
 	})
 	if err != nil {
 		t.Fatal(err)

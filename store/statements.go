@@ -115,18 +115,22 @@ func (s *Statement) Ref() string { return fmt.Sprintf("LS-%d", s.ID) }
 
 // InsertStatement stores a new statement with its addressed bodies,
 // contacts, fields and attachments (whose content goes to the blob table,
-// once per distinct content). It sets st.ID.
+// once per distinct content). With st.ID 0 SQLite chooses the id and
+// st.ID is set; otherwise st.ID is used (one from ReserveStatementID).
 func (t *Tx) InsertStatement(st *Statement) error {
-	res, err := t.exec(`INSERT INTO statements (message_id, direction, state, from_body, from_name, title, purpose, deadline,
+	res, err := t.exec(`INSERT INTO statements (id, message_id, direction, state, from_body, from_name, title, purpose, deadline,
 		submitter, assignee, received_at, replied_at, closed_at, body, thread_id, status_line)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		nullID(st.MessageID), st.Direction, st.State, st.From.ID, st.From.Name, st.Title, st.Purpose, st.Deadline,
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		nullID(st.ID), nullID(st.MessageID), st.Direction, st.State, st.From.ID, st.From.Name, st.Title, st.Purpose, st.Deadline,
 		st.Submitter, st.Assignee, fmtTime(st.ReceivedAt), fmtTimePtr(st.RepliedAt), fmtTimePtr(st.ClosedAt), st.Body, st.ThreadID, st.StatusLine)
 	if err != nil {
 		return fmt.Errorf("insert statement: %w", err)
 	}
 	if st.ID, err = res.LastInsertId(); err != nil {
 		return err
+	}
+	if t.ids != nil {
+		t.ids.inserted(st.ID)
 	}
 	for i, b := range st.To {
 		if _, err := t.exec(`INSERT INTO statement_to (statement_id, pos, body_id, name) VALUES (?,?,?,?)`, st.ID, i+1, b.ID, b.Name); err != nil {

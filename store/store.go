@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -44,6 +45,7 @@ type Store struct {
 	r   *sql.DB
 	now func() time.Time // the clock of Tx.Now; SetClock
 
+	ids     statementIDs // reserved before their transactions (ids.go)
 	group   committer    // UpdateGrouped's queue
 	kept    keptStmts    // the writer's prepared statements
 	commits atomic.Int64 // write transactions committed
@@ -215,6 +217,8 @@ type Tx struct {
 	// with it.
 	written []Event
 	queued  int
+
+	ids *statementIDs // the store's reservations; nil in read transactions
 }
 
 // stmtCache keeps the statements prepared for one transaction: go-sqlite3
@@ -273,7 +277,7 @@ func (t *Tx) prepared(query string) (*sql.Stmt, error) {
 
 // newTx wraps a begun transaction, taking its timestamp from the clock.
 func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx, stmts *stmtCache) *Tx {
-	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC(), stmts: stmts}
+	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC(), stmts: stmts, ids: &s.ids}
 }
 
 // Now is the transaction's timestamp: the same for every call in one
@@ -330,14 +334,22 @@ func (s *Store) View(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (s *Store) run(ctx context.Context, db *sql.DB, fn func(tx *Tx) error) (err error) {
-	sqlTx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return classify(err)
-	}
 	stmts := s.newStmtCache(db)
 	// Deferred first, so run last: after the transaction ended, even by a
 	// panic (keep needs the writer's connection free).
 	defer s.keep(stmts)
+	return s.runOn(ctx, db, stmts, fn)
+}
+
+// runOn runs fn in a transaction begun on db, a pool or one of its
+// connections, with the statement cache stmts.
+func (s *Store) runOn(ctx context.Context, db interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, stmts *stmtCache, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			sqlTx.Rollback()
@@ -351,10 +363,40 @@ func (s *Store) run(ctx context.Context, db *sql.DB, fn func(tx *Tx) error) (err
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", classify(err))
 	}
-	if db == s.w {
+	if stmts.kept != nil {
 		s.committed()
 	}
 	return nil
+}
+
+// UpdateNoSync is Update for bookkeeping that a power failure may lose at
+// no cost but a repeat: the outbox sender's claims and its records of
+// delivered mail, one transaction per mail. Its commit is not fsynced
+// (synchronous=NORMAL for this one transaction): in WAL mode it survives a
+// crash of the process, and becomes durable with the next fsynced commit
+// or checkpoint; a power failure before that loses it, and the mail is
+// sent again with its Message-ID, as after a crash between a server's 250
+// and its record. Without it every delivered mail was an fsync of its own,
+// holding the write lock from the messages waiting for their 250.
+func (s *Store) UpdateNoSync(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stmts := s.newStmtCache(s.w)
+	defer s.keep(stmts)        // runs last: once the connection is back in the pool
+	conn, err := s.w.Conn(ctx) // the writer's one connection, held to the end
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+		return classify(err)
+	}
+	defer func() {
+		// FULL again before the connection serves anyone else; one that
+		// cannot be set back is thrown away rather than reused.
+		if _, ferr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); ferr != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return s.runOn(ctx, conn, stmts, fn)
 }
 
 // classify marks the SQLite errors that a retry may cure as ErrTemporary.
