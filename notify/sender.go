@@ -59,6 +59,15 @@ type Sender struct {
 	// Alerts, when set, tells the secretariat once about mail that failed
 	// for good (DESIGN 5.4).
 	Alerts *Composer
+	// Busy, when set, reports whether received messages are being
+	// processed. The sender then waits before its next batch, at most
+	// MaxYield each time: whoever sent those messages waits for our 250,
+	// while a notification may leave a moment later. Both share the CPU
+	// and the single writer (DESIGN 10). nil: never waits.
+	Busy func() bool
+	// MaxYield bounds each wait for Busy (0: one second), so that a flood
+	// of incoming mail delays notifications but never stops them.
+	MaxYield time.Duration
 }
 
 func (s *Sender) defaults() {
@@ -73,6 +82,27 @@ func (s *Sender) defaults() {
 	}
 	if s.Batch == 0 {
 		s.Batch = 50
+	}
+	if s.MaxYield == 0 {
+		s.MaxYield = time.Second
+	}
+}
+
+// yield waits while received messages are being processed (Busy), at most
+// MaxYield. It measures the wait on the real clock: s.Now may be a test's.
+func (s *Sender) yield(ctx context.Context) {
+	if s.Busy == nil || !s.Busy() {
+		return
+	}
+	deadline := time.Now().Add(s.MaxYield)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for s.Busy() && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }
 
@@ -175,6 +205,7 @@ func (s *Sender) Flush(ctx context.Context) (int, error) {
 	defer s.Transport.Idle()
 	sent := 0
 	for {
+		s.yield(ctx)
 		var due []*store.OutboxMail
 		// Not fsynced (UpdateNoSync): a claim lost to a power failure
 		// leaves the mails queued, to be sent then.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,5 +201,57 @@ func TestSenderReconcile(t *testing.T) {
 		if strings.HasPrefix(f.Name(), ".tmp") {
 			t.Errorf("temp file left: %s", filepath.Join(dir, f.Name()))
 		}
+	}
+}
+
+// busyTransport fails the test's check if a mail goes out while messages
+// are being received.
+type busyTransport struct {
+	rcptTransport
+	busy      *atomic.Bool
+	whileBusy int
+}
+
+func (b *busyTransport) Send(ctx context.Context, m *store.OutboxMail) error {
+	if b.busy.Load() {
+		b.whileBusy++
+	}
+	return b.rcptTransport.Send(ctx, m)
+}
+
+// The sender waits while received messages are being processed (Busy),
+// and a flood that never ends delays it by MaxYield, never stops it.
+func TestSenderYieldsToReceiving(t *testing.T) {
+	s := newTestStore(t)
+	c := newComposer(t)
+	ctx := context.Background()
+	queueNotification(t, s, c)
+	var busy atomic.Bool
+	busy.Store(true)
+	polls := 0
+	ft := &busyTransport{busy: &busy}
+	snd := &Sender{Store: s, Transport: ft, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return t0 },
+		MaxYield: time.Hour, Busy: func() bool {
+			polls++
+			if polls == 3 {
+				busy.Store(false) // the last message got its 250
+			}
+			return busy.Load()
+		}}
+	n, err := snd.Flush(ctx)
+	if err != nil || n == 0 {
+		t.Fatalf("Flush: %d sent, %v", n, err)
+	}
+	if ft.whileBusy > 0 || polls < 3 {
+		t.Errorf("%d mails sent while receiving; Busy asked %d times", ft.whileBusy, polls)
+	}
+
+	queueNotification(t, s, c)
+	busy.Store(true)
+	flood := &busyTransport{busy: &busy}
+	snd = &Sender{Store: s, Transport: flood, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return t0 },
+		MaxYield: 10 * time.Millisecond, Busy: busy.Load}
+	if n, err := snd.Flush(ctx); err != nil || n == 0 || flood.whileBusy != n {
+		t.Fatalf("under a flood: %d sent (%d while busy), %v; want them all sent after MaxYield", n, flood.whileBusy, err)
 	}
 }

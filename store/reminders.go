@@ -233,7 +233,7 @@ func (t *Tx) ClaimDueOutbox(now time.Time, limit int) ([]*OutboxMail, error) {
 // SendingOutbox returns the mails left in state sending (by a crash), with
 // their raw content.
 func (t *Tx) SendingOutbox() ([]*OutboxMail, error) {
-	list, err := t.outboxRows(`SELECT `+outboxColumns+`, raw FROM outbox WHERE state = ? ORDER BY id`, true, OutboxSending)
+	list, err := t.outboxRows(`SELECT `+outboxColumns+withRawColumn+` FROM outbox WHERE state = ? ORDER BY id`, true, OutboxSending)
 	return list, wrap(err, "reading the outbox left sending")
 }
 

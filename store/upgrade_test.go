@@ -54,6 +54,12 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 		if _, err := db.Exec(`INSERT INTO contacts (statement_id, role, pos, name, addr) VALUES (?, 'technical', 1, 'Zoltan', ?)`, i, fmt.Sprintf("z%d@op.example", i)); err != nil {
 			t.Fatal(err)
 		}
+		// A mail queued in the outbox row itself, as before 0013.
+		if _, err := db.Exec(`INSERT INTO outbox (id, statement_id, kind, envelope_from, rcpt, from_addr, subject, message_id, raw, next_attempt, created_at)
+			VALUES (?, ?, 'notification', 'statements@liaison.example', 'alice@ccamp.example', 'statements@liaison.example', 'LS', ?, ?, ?, ?)`,
+			i, i, fmt.Sprintf("m%d@liaison.example", i), fmt.Sprintf("Subject: mail %d\r\n\r\nbody\r\n", i), at, at); err != nil {
+			t.Fatal(err)
+		}
 	}
 	db.Close()
 
@@ -77,6 +83,13 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 		}
 		if got := findRefs(t, s, Query{Text: fmt.Sprintf("wavelength%dz", i)}); got != fmt.Sprintf("LS-%d", i) {
 			t.Errorf("search wavelength%dz = %q", i, got)
+		}
+		var m *OutboxMail
+		if err := s.View(ctx, func(tx *Tx) (err error) { m, err = tx.OutboxMail(int64(i)); return err }); err != nil {
+			t.Fatalf("outbox mail %d after upgrade: %v", i, err)
+		}
+		if want := fmt.Sprintf("Subject: mail %d\r\n\r\nbody\r\n", i); string(m.Raw) != want || m.State != OutboxQueued {
+			t.Errorf("outbox mail %d after upgrade: %s %q, want queued %q", i, m.State, m.Raw, want)
 		}
 	}
 	if got := findRefs(t, s, Query{Text: "z7"}); got != "LS-7" {

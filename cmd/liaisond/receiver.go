@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"sync/atomic"
 
 	"liaisond/ingest"
 	"liaisond/receive"
@@ -14,11 +15,18 @@ import (
 type wakingReceiver struct {
 	*ingest.Processor
 	wake func()
+	// busy counts the messages being processed: the outbox sender waits
+	// for it to drop to zero (notify.Sender.Busy).
+	busy *atomic.Int64
 }
 
 var _ receive.IMAPReceiver = wakingReceiver{}
 
 func (r wakingReceiver) Receive(ctx context.Context, env receive.Envelope, raw []byte) (receive.Result, error) {
+	if r.busy != nil {
+		r.busy.Add(1)
+		defer r.busy.Add(-1)
+	}
 	res, err := r.Processor.Receive(ctx, env, raw)
 	if err == nil && res.Queued {
 		r.wake()
