@@ -114,6 +114,7 @@ func (c *Composer) SubmittedMails(st *store.Statement, data store.SubmittedData)
 // with what needs the database: an answer (the receipt) goes to no
 // address whose share of answers this hour is used up (DESIGN 7).
 func (c *Composer) QueuePrepared(tx *store.Tx, ev *store.Event, mails []*store.OutboxMail) error {
+	queue := make([]*store.OutboxMail, 0, len(mails))
 	for _, m := range mails {
 		if isAnswerKind(m.Kind) {
 			over, err := c.overAnswerRate(tx, m.Rcpt)
@@ -125,11 +126,9 @@ func (c *Composer) QueuePrepared(tx *store.Tx, ev *store.Event, mails []*store.O
 			}
 		}
 		m.EventID = ev.ID
-		if err := tx.InsertOutbox(m); err != nil {
-			return err
-		}
+		queue = append(queue, m)
 	}
-	return nil
+	return tx.InsertOutboxMany(queue)
 }
 
 // recipient is one address a mail goes to.
@@ -471,12 +470,7 @@ func (c *Composer) queueCopies(tx *store.Tx, tmpl string, statementID, eventID i
 	if err != nil {
 		return err
 	}
-	for _, row := range rows {
-		if err := tx.InsertOutbox(row); err != nil {
-			return err
-		}
-	}
-	return nil
+	return tx.InsertOutboxMany(rows)
 }
 
 // renderCopies renders the copies (template, MIME, DKIM signature) in

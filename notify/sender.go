@@ -59,14 +59,15 @@ type Sender struct {
 	// Alerts, when set, tells the secretariat once about mail that failed
 	// for good (DESIGN 5.4).
 	Alerts *Composer
-	// Busy, when set, reports whether received messages are being
-	// processed. The sender then waits before its next batch, at most
-	// MaxYield each time: whoever sent those messages waits for our 250,
-	// while a notification may leave a moment later. Both share the CPU
-	// and the single writer (DESIGN 10). nil: never waits.
+	// Busy, when set, reports whether mail is being received. The sender
+	// then waits before each mail, at most MaxYield in all per batch:
+	// whoever sends us mail waits for our 250, while a notification may
+	// leave a moment later. Both share the CPU and the single writer
+	// (DESIGN 10). nil: never waits.
 	Busy func() bool
-	// MaxYield bounds each wait for Busy (0: one second), so that a flood
-	// of incoming mail delays notifications but never stops them.
+	// MaxYield bounds the waits for Busy in one batch (0: one second), so
+	// that a flood of incoming mail delays notifications but never stops
+	// them: at least a batch goes out per MaxYield.
 	MaxYield time.Duration
 }
 
@@ -88,14 +89,16 @@ func (s *Sender) defaults() {
 	}
 }
 
-// yield waits while received messages are being processed (Busy), at most
-// MaxYield. It measures the wait on the real clock: s.Now may be a test's.
-func (s *Sender) yield(ctx context.Context) {
-	if s.Busy == nil || !s.Busy() {
+// yield waits while mail is being received (Busy), for no more than what
+// is left of budget, and takes the wait from it. It measures the wait on
+// the real clock: s.Now may be a test's.
+func (s *Sender) yield(ctx context.Context, budget *time.Duration) {
+	if s.Busy == nil || *budget <= 0 || !s.Busy() {
 		return
 	}
-	deadline := time.Now().Add(s.MaxYield)
-	tick := time.NewTicker(5 * time.Millisecond)
+	start := time.Now()
+	deadline := start.Add(*budget)
+	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
 	for s.Busy() && time.Now().Before(deadline) {
 		select {
@@ -104,6 +107,7 @@ func (s *Sender) yield(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
+	*budget -= time.Since(start)
 }
 
 // Run delivers until ctx is cancelled. Mails left "sending" by a crash are
@@ -205,7 +209,6 @@ func (s *Sender) Flush(ctx context.Context) (int, error) {
 	defer s.Transport.Idle()
 	sent := 0
 	for {
-		s.yield(ctx)
 		var due []*store.OutboxMail
 		// Not fsynced (UpdateNoSync): a claim lost to a power failure
 		// leaves the mails queued, to be sent then.
@@ -235,7 +238,9 @@ func (s *Sender) deliverBatch(ctx context.Context, batch []*store.OutboxMail) (i
 	outcomes := make([]error, len(batch))
 	recorded := make([]bool, len(batch))
 	tried, sent := 0, 0
+	budget := s.MaxYield
 	for i, m := range batch {
+		s.yield(ctx, &budget)
 		if ctx.Err() != nil {
 			break
 		}

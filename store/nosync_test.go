@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,5 +65,40 @@ func TestUpdateNoSync(t *testing.T) {
 	}
 	if got.State != OutboxQueued {
 		t.Errorf("state %q: the failed transaction was not rolled back", got.State)
+	}
+}
+
+// TestInsertOutboxMany: mails queued together get their ids in order and
+// keep their bytes; none is a no-op.
+func TestInsertOutboxMany(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	var ms []*OutboxMail
+	for i := range 13 {
+		ms = append(ms, &OutboxMail{Kind: "notification", Rcpt: string(rune('a'+i)) + "@example.org", To: []string{"a@example.org"},
+			Raw: []byte(strings.Repeat(string(rune('a'+i)), 5000)), CreatedAt: time.Now()})
+	}
+	if err := s.Update(ctx, func(tx *Tx) error {
+		if err := tx.InsertOutboxMany(nil); err != nil {
+			return err
+		}
+		if err := tx.InsertOutbox(&OutboxMail{Kind: "receipt", Rcpt: "first@example.org", CreatedAt: time.Now()}); err != nil {
+			return err
+		}
+		return tx.InsertOutboxMany(ms)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range ms {
+		if m.ID != int64(i+2) {
+			t.Errorf("mail %d has id %d, want %d", i, m.ID, i+2)
+		}
+		var got *OutboxMail
+		if err := s.View(ctx, func(tx *Tx) (err error) { got, err = tx.OutboxMail(m.ID); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if got.Rcpt != m.Rcpt || string(got.Raw) != string(m.Raw) || got.State != OutboxQueued {
+			t.Errorf("mail %d read back as %s %s (%d bytes)", i, got.Rcpt, got.State, len(got.Raw))
+		}
 	}
 }

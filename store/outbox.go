@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -40,30 +42,73 @@ type OutboxMail struct {
 
 // InsertOutbox queues a mail and sets m.ID.
 func (t *Tx) InsertOutbox(m *OutboxMail) error {
-	to, _ := json.Marshal(nonNil(m.To))
-	cc, _ := json.Marshal(nonNil(m.Cc))
-	if m.State == "" {
-		m.State = OutboxQueued
+	return t.InsertOutboxMany([]*OutboxMail{m})
+}
+
+// InsertOutboxMany queues mails, in order, and sets their IDs: the copies
+// of one mail in two statements instead of two each (they are a dozen per
+// notification, inserted while the write lock is held).
+func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
+	if len(ms) == 0 {
+		return nil
 	}
-	if m.NextAttempt.IsZero() {
-		m.NextAttempt = m.CreatedAt
+	const columns = 14
+	args := make([]any, 0, columns*len(ms))
+	for _, m := range ms {
+		to, _ := json.Marshal(nonNil(m.To))
+		cc, _ := json.Marshal(nonNil(m.Cc))
+		if m.State == "" {
+			m.State = OutboxQueued
+		}
+		if m.NextAttempt.IsZero() {
+			m.NextAttempt = m.CreatedAt
+		}
+		args = append(args, nullID(m.StatementID), nullID(m.EventID), m.Kind, m.EnvelopeFrom, m.Rcpt, m.From, string(to), string(cc), m.Subject, m.MessageID,
+			m.State, m.Attempts, fmtTime(m.NextAttempt), fmtTime(m.CreatedAt))
 	}
-	res, err := t.exec(`INSERT INTO outbox (statement_id, event_id, kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, message_id,
-		state, attempts, next_attempt, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		nullID(m.StatementID), nullID(m.EventID), m.Kind, m.EnvelopeFrom, m.Rcpt, m.From, string(to), string(cc), m.Subject, m.MessageID,
-		m.State, m.Attempts, fmtTime(m.NextAttempt), fmtTime(m.CreatedAt))
+	rows, err := t.query(`INSERT INTO outbox (statement_id, event_id, kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, message_id,
+		state, attempts, next_attempt, created_at) VALUES `+valueRows(len(ms), columns)+` RETURNING id`, args...)
 	if err != nil {
 		return fmt.Errorf("queue mail: %w", err)
 	}
-	if m.ID, err = res.LastInsertId(); err != nil {
+	ids := make([]int64, 0, len(ms))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("queue mail: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Close(); err != nil {
 		return fmt.Errorf("queue mail: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("queue mail: %w", err)
+	}
+	if len(ids) != len(ms) {
+		return fmt.Errorf("queue mail: %d rows inserted, %d ids returned", len(ms), len(ids))
+	}
+	// RETURNING gives the rows in the order inserted only in practice
+	// (SQLite does not promise it): ids are increasing, so sort them.
+	slices.Sort(ids)
+	raws := make([]any, 0, 2*len(ms))
+	for i, m := range ms {
+		m.ID = ids[i]
+		raws = append(raws, m.ID, nonNilBytes(m.Raw))
 	}
 	// The bytes apart from the row, which the sender changes (0013).
-	if _, err := t.exec(`INSERT INTO outbox_raw (id, raw) VALUES (?,?)`, m.ID, nonNilBytes(m.Raw)); err != nil {
+	if _, err := t.exec(`INSERT INTO outbox_raw (id, raw) VALUES `+valueRows(len(ms), 2), raws...); err != nil {
 		return fmt.Errorf("queue mail: %w", err)
 	}
-	t.queued++
+	t.queued += len(ms)
 	return nil
+}
+
+// valueRows is n rows of VALUES with the given number of placeholders each.
+func valueRows(n, columns int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", columns), ",") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+",", n), ",")
 }
 
 // nonNilBytes keeps a nil slice from becoming NULL in a NOT NULL column.

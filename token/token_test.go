@@ -96,3 +96,21 @@ func TestScrub(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScrub: the shortcut for text without a separator changes nothing of
+// what the regular expression alone does.
+func FuzzScrub(f *testing.F) {
+	for _, s := range []string{"", "write to ls+42.abcdefghijklmnop@liaison.example", "ls&#43;42.abcdefghij", "LS%2B7.ABCDEFGH2345",
+		"plain text without any", "a+b", "x%2b1.abcdefgh"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := pattern.ReplaceAllString(s, "$1.…")
+		if got := Scrub(s); got != want {
+			t.Errorf("Scrub(%q) = %q, want %q", s, got, want)
+		}
+		if got := string(ScrubBytes([]byte(s))); got != want {
+			t.Errorf("ScrubBytes(%q) = %q, want %q", s, got, want)
+		}
+	})
+}

@@ -37,7 +37,7 @@ type app struct {
 	processor *ingest.Processor
 	sender    *notify.Sender
 	wake      chan struct{}
-	receiving atomic.Int64    // messages being received (wakingReceiver), for the sender's Busy
+	receiving receiving       // mail being received (wakingReceiver), for the sender's Busy
 	imap      *receive.Poller // nil: no [imap] polling
 }
 
@@ -168,7 +168,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		RetryMin: cfg.Outbound.RetryMin.Duration, RetryMax: cfg.Outbound.RetryMax.Duration,
 		GiveUpAfter: cfg.Outbound.GiveUpAfter.Duration,
 		Alerts:      a.composer,
-		Busy:        func() bool { return a.receiving.Load() > 0 },
+		Busy:        a.receiving.busy,
 	}
 	return a, nil
 }
@@ -178,7 +178,7 @@ func (a *app) clock() time.Time { return a.now() }
 // receiver is the processor for the listeners and the poller: it wakes the
 // sender after a commit that queued mail.
 func (a *app) receiver() wakingReceiver {
-	return wakingReceiver{Processor: a.processor, wake: a.wakeSender, busy: &a.receiving}
+	return wakingReceiver{Processor: a.processor, wake: a.wakeSender, activity: &a.receiving}
 }
 
 func (a *app) wakeSender() {
