@@ -71,7 +71,7 @@ func makeBenchSubmission(i int, rng *rand.Rand, parts benchSubmissionParts) *ben
 			Submitter: sender, Assignee: "ad@ietf.example", Body: body.String(),
 			ResponseContacts:  []Contact{{Name: "Rapporteur", Addr: sender}},
 			TechnicalContacts: []Contact{{Addr: "expert@vendor.example"}},
-			Cc:                []Contact{{Name: "Chair", Addr: "chair@itu.example"}}[:(i&1)]},
+			Cc:                []Contact{{Name: "Chair", Addr: "chair@itu.example"}}[:(i & 1)]},
 		data: SubmittedData{Warnings: []string{"the attachment ls.pdf is a PDF; RFC 4053 2.2.1.2 asks for formats everyone can read"}},
 	}
 	if !parts.noAttachment {
