@@ -123,7 +123,9 @@ func TestFTSPartiesOnce(t *testing.T) {
 	}
 
 	// A redirect replaces the addressees of a statement already indexed.
-	if err := s.Update(ctx, func(tx *Tx) error { return tx.ReplaceTo(1, []BodyRef{{ID: "mpls", Name: "MPLS"}, {ID: "teas", Name: "TEAS"}}) }); err != nil {
+	if err := s.Update(ctx, func(tx *Tx) error {
+		return tx.ReplaceTo(1, []BodyRef{{ID: "mpls", Name: "MPLS"}, {ID: "teas", Name: "TEAS"}})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	check("after the redirect", map[string]string{"ccamp": "", "mpls": "LS-1", "teas": "LS-1", "opsawg": "LS-40", "zoltan": "LS-1"})
