@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +63,29 @@ func TestRepliesSinceUsesPartialIndex(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWriterTempStoreMemory: the writer's connections keep statement
+// journals (group commit's savepoints) in memory, a connection opened
+// again included.
+func TestWriterTempStoreMemory(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for range 2 {
+		var mode int
+		if err := s.w.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&mode); err != nil {
+			t.Fatal(err)
+		}
+		if mode != 2 {
+			t.Errorf("temp_store = %d on the writer, want 2 (memory)", mode)
+		}
+		// Throw the connection away: the pool opens another.
+		conn, err := s.w.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+		conn.Close()
 	}
 }
