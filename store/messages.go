@@ -37,6 +37,14 @@ const (
 	MessageFailed    = "failed"    // processing failed permanently; the error says why
 )
 
+// messageInlineMax is the largest raw message kept in its messages row;
+// a larger one goes to pieces (as a large attachment does). A message's
+// row is updated in the transaction that stored it (SetMessageState), and
+// SQLite rewrites a whole row on UPDATE, its overflow pages included: with
+// the raw bytes in the row every received mail was copied twice inside the
+// write lock. Small mails stay inline, where one row costs less than two.
+const messageInlineMax = 2048
+
 // InsertMessage stores a received message. When a message with the same
 // identity is already stored it returns that message's id and dup=true and
 // stores nothing (DESIGN 5.1: a re-delivery changes nothing).
@@ -56,7 +64,7 @@ func (t *Tx) InsertMessage(m *Message) (id int64, dup bool, err error) {
 		state = MessageReceived
 	}
 	raw := m.Raw
-	if len(raw) >= pieceSize {
+	if len(raw) > messageInlineMax {
 		raw = []byte{} // kept in pieces, below
 	}
 	res, err := t.exec(`INSERT INTO messages (received_at, source, mail_from, rcpt_to, message_id, identity, sha256, size, raw, class, state, error)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -57,10 +58,51 @@ func TestLargeContentInPieces(t *testing.T) {
 			}
 			var inRow int64
 			tx.queryRow(`SELECT length(raw) FROM messages WHERE id = ?`, msgID).Scan(&inRow)
-			if want := int64(size); size >= pieceSize && inRow != 0 || size < pieceSize && inRow != want {
+			if want := int64(size); size > messageInlineMax && inRow != 0 || size <= messageInlineMax && inRow != want {
 				t.Errorf("size %d: %d bytes in the messages row", size, inRow)
 			}
 			return nil
 		})
+	}
+}
+
+// A mail of ordinary size is kept outside its messages row too (the row
+// is updated at once, and an UPDATE copies the whole row); a small one
+// stays inline. Both read back byte for byte after a change of state.
+func TestMessageRawInlineOrPieces(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for i, size := range []int{0, 1, messageInlineMax, messageInlineMax + 1, 54 * 1024} {
+		raw := make([]byte, size)
+		rand.Read(raw)
+		var id int64
+		err := s.Update(ctx, func(tx *Tx) error {
+			var err error
+			id, _, err = tx.InsertMessage(&Message{ReceivedAt: t0, Source: "smtp", Identity: fmt.Sprintf("size-%d", i), SHA256: "s", Raw: raw})
+			if err != nil {
+				return err
+			}
+			return tx.SetMessageState(id, "submission", MessageProcessed, "")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pieces int
+		err = s.View(ctx, func(tx *Tx) error {
+			m, err := tx.Message(id)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(m.Raw, raw) || m.State != MessageProcessed {
+				t.Errorf("size %d: read back %d bytes (equal %v), state %q", size, len(m.Raw), bytes.Equal(m.Raw, raw), m.State)
+			}
+			return tx.queryRow(`SELECT count(*) FROM pieces WHERE key = ?`, messageKey(id)).Scan(&pieces)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := size > messageInlineMax; (pieces > 0) != want {
+			t.Errorf("size %d: %d pieces, want pieces %v", size, pieces, want)
+		}
 	}
 }

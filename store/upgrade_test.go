@@ -61,6 +61,16 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A field and an attachment, whose tables 0012 makes anew.
+	for _, q := range []string{
+		`INSERT INTO fields (statement_id, pos, name, value) VALUES (3, 1, 'url', 'https://x.example/3.pdf')`,
+		`INSERT INTO blobs (sha256, size, data) VALUES ('abc', 4, x'25504446')`,
+		`INSERT INTO attachments (statement_id, pos, name, content_type, size, sha256) VALUES (3, 1, 'ls.pdf', 'application/pdf', 4, 'abc')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
 	db.Close()
 
 	var logged strings.Builder
@@ -94,6 +104,33 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 	}
 	if got := findRefs(t, s, Query{Text: "z7"}); got != "LS-7" {
 		t.Errorf("search by contact after upgrade = %q, want LS-7", got)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		st, err := tx.Statement(3)
+		if err != nil {
+			return err
+		}
+		if len(st.URLs) != 1 || st.URLs[0] != "https://x.example/3.pdf" || len(st.Attachments) != 1 || st.Attachments[0].Name != "ls.pdf" {
+			t.Errorf("LS-3 after upgrade: urls %v attachments %v", st.URLs, st.Attachments)
+		}
+		a, err := tx.AttachmentData(3, 1)
+		if err != nil || string(a.Data) != "%PDF" {
+			t.Errorf("attachment of LS-3 after upgrade: %v, %v", a, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The triggers of the tables made anew keep search in step.
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.ReplaceTo(7, []BodyRef{{ID: "teas", Name: "TEAS"}}) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := findRefs(t, s, Query{Text: "teas"}); got != "LS-7" {
+		t.Errorf("search by the new addressee after a redirect = %q, want LS-7", got)
+	}
+	if got := findRefs(t, s, Query{Text: "ietf wavelength7z"}); got != "" {
+		t.Errorf("search by the old addressee after a redirect = %q, want none", got)
 	}
 }
 
