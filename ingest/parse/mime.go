@@ -130,12 +130,13 @@ func (m *Message) IsSevere() bool {
 // (no header section); malformed MIME yields a Message with what could be recovered plus Problems.
 // It never panics (recover inside and turn a panic into an error, as enmime has had panics on hostile input).
 func ParseMessage(raw []byte) (m *Message, rerr error) {
-	return parseMessage(raw, false)
+	return parseMessage(raw, elideFrom)
 }
 
-// parseMessage is ParseMessage; whole hands enmime even the large bodies
-// (tests compare).
-func parseMessage(raw []byte, whole bool) (m *Message, rerr error) {
+// parseMessage is ParseMessage keeping bodies of at least minElided bytes
+// out of enmime (mime_large.go); a negative minElided hands enmime every
+// body (tests compare).
+func parseMessage(raw []byte, minElided int) (m *Message, rerr error) {
 	defer func() {
 		if x := recover(); x != nil {
 			m, rerr = nil, fmt.Errorf("parsing message: internal error: %v", x)
@@ -154,7 +155,7 @@ func parseMessage(raw []byte, whole bool) (m *Message, rerr error) {
 		return nil, errors.New("not a mail message: no header section")
 	}
 
-	p := &msgParser{m: &Message{}, seen: map[string]bool{}, whole: whole}
+	p := &msgParser{m: &Message{}, seen: map[string]bool{}, minElided: minElided}
 	if err := p.parse(raw); err != nil {
 		// A header section but a structure enmime refuses: keep what the
 		// header says and report the problem, so the sender is answered
@@ -211,8 +212,8 @@ type msgParser struct {
 	html       string   // first HTML body part, decoded
 	htmlBodies []string // all HTML body parts, lowercased, to find cid: references
 	candidates []candidate
-	elided     elisions // large bodies kept out of enmime (mime_large.go)
-	whole      bool     // elide nothing
+	elided     elisions // bodies kept out of enmime (mime_large.go)
+	minElided  int      // the size from which they are; negative: none
 
 	seen    map[string]bool // problems already added
 	dropped int             // problems beyond maxProblems
@@ -307,8 +308,8 @@ func (p *msgParser) parseMediaType(v string) (string, map[string]string, []strin
 func (p *msgParser) parse(raw []byte) error {
 	data, cut := limitBoundaryLines(raw)
 	skeleton := data
-	if !p.whole {
-		skeleton, p.elided = elide(data)
+	if p.minElided >= 0 {
+		skeleton, p.elided = elide(data, p.minElided)
 	}
 	root, err := p.newParser().ReadParts(bytes.NewReader(skeleton))
 	if err != nil {

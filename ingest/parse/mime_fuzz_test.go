@@ -7,6 +7,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -76,6 +77,15 @@ func FuzzParseMessage(f *testing.F) {
 		m2, err := ParseMessage(raw)
 		if err != nil || m2.Text != m.Text || m2.Subject != m.Subject || len(m2.Attachments) != len(m.Attachments) || len(m2.Problems) != len(m.Problems) {
 			t.Fatalf("second parse differs")
+		}
+		// Bodies kept out of enmime (mime_large.go), all of them or the
+		// usual ones, change nothing.
+		whole, err := parseMessage(raw, -1)
+		if err != nil || !reflect.DeepEqual(whole, m) {
+			t.Fatalf("parsed differently when enmime reads every body (%v):\ngot  %+v\nwant %+v", err, m, whole)
+		}
+		if all, err := parseMessage(raw, 0); err != nil || !reflect.DeepEqual(whole, all) {
+			t.Fatalf("parsed differently when every body is kept out of enmime (%v):\ngot  %+v\nwant %+v", err, all, whole)
 		}
 	})
 }

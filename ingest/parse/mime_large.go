@@ -5,12 +5,22 @@ import (
 	"strconv"
 )
 
-// largeBody is the size from which a part's body is kept out of enmime:
-// enmime reads every part into a buffer that grows as it reads, so a 24 MB
-// attachment would be held once more, plus the garbage of the growing. The
-// parser hands enmime the message with such bodies replaced by a marker
-// and takes the content from the message itself (elide, restore).
-const largeBody = 1 << 20
+// Bodies are kept out of enmime: the parser hands it the message with
+// each such body replaced by a marker and takes the content from the
+// message itself (elide, restore). Two costs make it worth it. enmime's
+// boundary reader goes a byte at a time (a Peek, a ReadByte and a buffer
+// write per byte, about 40 MB/s), so a statement's 50 KB attachment cost
+// more than the rest of deciding about it. And enmime reads every part into
+// a buffer that grows as it reads, so a 24 MB attachment would be held once
+// more, plus the garbage of the growing.
+//
+// largeBody is the size from which bodies were first kept out (for the
+// memory); elideFrom is the size from which they are, for the time: below
+// it, the scan costs about what it saves.
+const (
+	largeBody = 1 << 20
+	elideFrom = 512
+)
 
 // elidedPrefix starts the marker that stands for a large body; a message
 // that contains it is parsed whole.
@@ -21,18 +31,20 @@ var elidedPrefix = []byte("liaisond-elided-part-")
 type elisions [][]byte
 
 // elide returns data with the body of every leaf part of at least
-// largeBody bytes replaced by a marker, and the bodies cut out. A body runs
+// minSize bytes replaced by a marker, and the bodies cut out. A body runs
 // from the blank line after its part's header to the line break before the
 // next delimiter line of one of the boundaries (RFC 2046 5.1.1: that line
 // break belongs to the delimiter), or to the end. Multipart and message
-// parts are left whole, as is anything that does not look as expected:
+// parts are left whole, as is anything that does not look as expected
+// and any body that enmime might read otherwise than elide (seesDelimiter):
 // enmime then reads it as before.
-func elide(data []byte) ([]byte, elisions) {
-	if len(data) < largeBody || bytes.Contains(data, elidedPrefix) {
+func elide(data []byte, minSize int) ([]byte, elisions) {
+	if len(data) < minSize || bytes.Contains(data, elidedPrefix) {
 		return data, nil
 	}
+	boundaries := scanBoundaries(data)
 	known := map[string]bool{}
-	for _, b := range scanBoundaries(data) {
+	for _, b := range boundaries {
 		known[b] = true
 	}
 	// The delimiter lines: where each starts and where the line after it
@@ -98,7 +110,7 @@ func elide(data []byte) ([]byte, elisions) {
 				end--
 			}
 		}
-		if end-start < largeBody {
+		if end-start < max(minSize, 1) || seesDelimiter(data, start, end, boundaries) {
 			continue
 		}
 		if out == nil {
@@ -114,6 +126,63 @@ func elide(data []byte) ([]byte, elisions) {
 		return data, nil
 	}
 	return append(out, data[last:]...), cut
+}
+
+// seesDelimiter reports whether enmime's boundary reader might find a
+// delimiter of one of the boundaries in the body data[start:end], or at
+// its edges, where elide found none. Its checks: at every CR and LF it
+// passes (except those starting a blank line: "\n\n", "\n\r",
+// "\r\n\r", "\r\n\n") for "--" and a boundary 1 to 3 bytes further
+// ("\r\n--b", but also "\n --b", "\r\r\n--b"), and, in the first 4 KB
+// of a part (one Read call), at every byte; a boundary followed by white
+// space or by "--" is a delimiter there, whatever follows. Such a body is
+// left to enmime, which then draws the line where it always did.
+func seesDelimiter(data []byte, start, end int, boundaries []string) bool {
+	from := max(start-2, 0) // the blank line ending the header sees the body's start
+	for _, b := range boundaries {
+		// Anywhere in the body: enmime may check at any byte.
+		delim := "--" + b
+		if bytes.Contains(data[from:min(len(data), end+len(delim)-1)], []byte(delim)) {
+			return true
+		}
+	}
+	// A check at one of its last bytes sees what follows the body.
+	at := func(s int) bool {
+		for _, b := range boundaries {
+			if s+2 <= len(data) && data[s] == '-' && data[s+1] == '-' && bytes.HasPrefix(data[s+2:], []byte(b)) {
+				return true
+			}
+		}
+		return false
+	}
+	for q := max(from, end-4); q < end; q++ {
+		switch {
+		case data[q] != '\r' && data[q] != '\n':
+			if at(q) || at(q+1) {
+				return true
+			}
+		case blankLineAt(data, q):
+		case at(q+1) || at(q+2) || at(q+3):
+			return true
+		}
+	}
+	return false
+}
+
+// blankLineAt reports whether the CR or LF at data[q] starts what enmime's
+// boundary reader takes for a blank line, and does not check for a
+// delimiter at.
+func blankLineAt(data []byte, q int) bool {
+	next := func(k int) byte {
+		if q+k < len(data) {
+			return data[q+k]
+		}
+		return 0
+	}
+	if data[q] == '\n' {
+		return next(1) == '\n' || next(1) == '\r'
+	}
+	return next(1) == '\n' && (next(2) == '\r' || next(2) == '\n')
 }
 
 // restore gives a part's content back its elided bodies: the body itself
