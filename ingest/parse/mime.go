@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"mime"
 	"net/mail"
 	"net/textproto"
@@ -306,10 +307,14 @@ func (p *msgParser) parseMediaType(v string) (string, map[string]string, []strin
 }
 
 func (p *msgParser) parse(raw []byte) error {
-	data, cut := limitBoundaryLines(raw)
+	boundaries := scanBoundaries(raw)
+	data, cut := limitBoundaryLines(raw, boundaries)
 	skeleton := data
 	if p.minElided >= 0 {
-		skeleton, p.elided = elide(data, p.minElided)
+		if cut {
+			boundaries = scanBoundaries(data)
+		}
+		skeleton, p.elided = elide(data, boundaries, p.minElided)
 	}
 	root, err := p.newParser().ReadParts(bytes.NewReader(skeleton))
 	if err != nil {
@@ -996,21 +1001,20 @@ func unflow(s string, delsp bool) string {
 }
 
 // limitBoundaryLines cuts the message before the (maxBoundaryLines+1)th
-// delimiter line of one of its multipart boundaries, bounding enmime's work
-// on thousands of parts.
-func limitBoundaryLines(raw []byte) ([]byte, bool) {
-	boundaries := map[string]bool{}
-	for _, b := range scanBoundaries(raw) {
-		boundaries[b] = true
-	}
-	if len(boundaries) == 0 {
+// delimiter line of one of its multipart boundaries (scanBoundaries),
+// bounding enmime's work on thousands of parts.
+func limitBoundaryLines(raw []byte, scanned []string) ([]byte, bool) {
+	if len(scanned) == 0 {
 		return raw, false
 	}
+	boundaries := map[string]bool{}
+	for _, b := range scanned {
+		boundaries[b] = true
+	}
 	n := 0
-	i := 0
-	for line := range bytes.Lines(raw) {
+	for i, line := range dashLines(raw) {
 		l := bytes.TrimRight(line, " \t\r\n")
-		if len(l) > 2 && l[0] == '-' && l[1] == '-' {
+		if len(l) > 2 {
 			b := l[2:]
 			if boundaries[string(b)] || len(b) > 2 && bytes.HasSuffix(b, []byte("--")) && boundaries[string(b[:len(b)-2])] {
 				n++
@@ -1019,9 +1023,39 @@ func limitBoundaryLines(raw []byte) ([]byte, bool) {
 				}
 			}
 		}
-		i += len(line)
 	}
 	return raw, false
+}
+
+// dashLines yields the lines of data (as bytes.Lines splits them) that
+// start with "--", where each starts: the candidates for delimiter lines,
+// found without going through the others one by one.
+func dashLines(data []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		start := 0
+		if !bytes.HasPrefix(data, []byte("--")) {
+			i := bytes.Index(data, []byte("\n--"))
+			if i < 0 {
+				return
+			}
+			start = i + 1
+		}
+		for {
+			end := len(data)
+			if j := bytes.IndexByte(data[start:], '\n'); j >= 0 {
+				end = start + j + 1
+			}
+			if !yield(start, data[start:end]) || end == len(data) {
+				return
+			}
+			// The next one: from the '\n' that ends this line.
+			i := bytes.Index(data[end-1:], []byte("\n--"))
+			if i < 0 {
+				return
+			}
+			start = end + i
+		}
+	}
 }
 
 // scanBoundaries returns the boundary parameters of all Content-Type header
@@ -1042,8 +1076,20 @@ func scanBoundaries(data []byte) []string {
 		return data[pos:], len(data)
 	}
 	for pos := 0; pos < len(data); {
-		line, next := lineAt(pos)
-		pos = next
+		// A line starting with "content-type" has a '-' 7 bytes in: go
+		// from one '-' to the next (base64 has none) rather than line by
+		// line.
+		i := bytes.IndexByte(data[pos:], '-')
+		if i < 0 {
+			break
+		}
+		start := pos + i - 7
+		pos += i + 1
+		if start < 0 || start > 0 && data[start-1] != '\n' {
+			continue
+		}
+		line, next := lineAt(start)
+		pos = max(pos, next) // the line may end before the '-'
 		if len(line) < 13 || !bytes.EqualFold(line[:12], []byte("content-type")) {
 			continue
 		}

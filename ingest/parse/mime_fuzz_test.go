@@ -43,6 +43,7 @@ func FuzzParseMessage(f *testing.F) {
 	f.Add([]byte("Subject: x\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\r\ntext\r\n"))
 	f.Add([]byte("Content-Type: text/html\r\n\r\n<a href=x><p>t</a><pre>\x00\xff</pre>"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkScans(t, raw)
 		m, err := ParseMessage(raw)
 		if err != nil {
 			if m != nil {

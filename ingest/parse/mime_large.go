@@ -31,18 +31,18 @@ var elidedPrefix = []byte("liaisond-elided-part-")
 type elisions [][]byte
 
 // elide returns data with the body of every leaf part of at least
-// minSize bytes replaced by a marker, and the bodies cut out. A body runs
+// minSize bytes replaced by a marker, and the bodies cut out; boundaries
+// are data's (scanBoundaries). A body runs
 // from the blank line after its part's header to the line break before the
 // next delimiter line of one of the boundaries (RFC 2046 5.1.1: that line
 // break belongs to the delimiter), or to the end. Multipart and message
 // parts are left whole, as is anything that does not look as expected
 // and any body that enmime might read otherwise than elide (seesDelimiter):
 // enmime then reads it as before.
-func elide(data []byte, minSize int) ([]byte, elisions) {
+func elide(data []byte, boundaries []string, minSize int) ([]byte, elisions) {
 	if len(data) < minSize || bytes.Contains(data, elidedPrefix) {
 		return data, nil
 	}
-	boundaries := scanBoundaries(data)
 	known := map[string]bool{}
 	for _, b := range boundaries {
 		known[b] = true
@@ -54,10 +54,9 @@ func elide(data []byte, minSize int) ([]byte, elisions) {
 		close       bool
 	}
 	var delims []delimiter
-	pos := 0
-	for line := range bytes.Lines(data) {
+	for pos, line := range dashLines(data) {
 		l := bytes.TrimRight(line, " \t\r\n")
-		if len(l) > 2 && l[0] == '-' && l[1] == '-' {
+		if len(l) > 2 {
 			b := l[2:]
 			switch {
 			case known[string(b)]:
@@ -66,7 +65,6 @@ func elide(data []byte, minSize int) ([]byte, elisions) {
 				delims = append(delims, delimiter{start: pos, next: pos + len(line), close: true})
 			}
 		}
-		pos += len(line)
 	}
 	// The candidate parts: the whole message when it has no delimiter at
 	// all, else each part after an opening delimiter.
