@@ -1029,31 +1029,28 @@ func limitBoundaryLines(raw []byte, scanned []string) ([]byte, bool) {
 
 // dashLines yields the lines of data (as bytes.Lines splits them) that
 // start with "--", where each starts: the candidates for delimiter lines,
-// found without going through the others one by one.
+// found by going from one '-' to the next (base64 has none) rather than
+// line by line.
 func dashLines(data []byte) iter.Seq2[int, []byte] {
 	return func(yield func(int, []byte) bool) {
-		start := 0
-		if !bytes.HasPrefix(data, []byte("--")) {
-			i := bytes.Index(data, []byte("\n--"))
+		for pos := 0; pos < len(data); {
+			i := bytes.IndexByte(data[pos:], '-')
 			if i < 0 {
 				return
 			}
-			start = i + 1
-		}
-		for {
+			start := pos + i
+			pos = start + 1
+			if start > 0 && data[start-1] != '\n' || start+1 == len(data) || data[start+1] != '-' {
+				continue
+			}
 			end := len(data)
 			if j := bytes.IndexByte(data[start:], '\n'); j >= 0 {
 				end = start + j + 1
 			}
-			if !yield(start, data[start:end]) || end == len(data) {
+			if !yield(start, data[start:end]) {
 				return
 			}
-			// The next one: from the '\n' that ends this line.
-			i := bytes.Index(data[end-1:], []byte("\n--"))
-			if i < 0 {
-				return
-			}
-			start = end + i
+			pos = end
 		}
 	}
 }

@@ -33,6 +33,24 @@ func TestDecodeBase64Pieces(t *testing.T) {
 		}
 		inputs = append(inputs, junk)
 	}
+	// Line lengths that are no multiple of 4, lines longer than the
+	// chunk the fast path gathers them in, LF only, lone CRs.
+	data := make([]byte, 20000)
+	for i := range data {
+		data[i] = byte(rng.IntN(256))
+	}
+	enc := base64.StdEncoding.EncodeToString(data)
+	for _, width := range []int{1, 3, 77, 4095, 4097, 9000} {
+		for _, nl := range []string{"\r\n", "\n", "\r"} {
+			var lines bytes.Buffer
+			for rest := enc; rest != ""; {
+				k := min(width, len(rest))
+				lines.WriteString(rest[:k] + nl)
+				rest = rest[k:]
+			}
+			inputs = append(inputs, lines.Bytes())
+		}
+	}
 	for i, in := range inputs {
 		got, gotDamaged := decodeBase64(in)
 		want, wantDamaged := decodeBase64Ref(in)
