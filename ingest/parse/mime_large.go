@@ -22,7 +22,7 @@ const (
 	elideFrom = 512
 )
 
-// elidedPrefix starts the marker that stands for a large body; a message
+// elidedPrefix starts the marker that stands for a body; a message
 // that contains it is parsed whole.
 var elidedPrefix = []byte("liaisond-elided-part-")
 
@@ -32,10 +32,10 @@ type elisions [][]byte
 
 // elide returns data with the body of every leaf part of at least
 // minSize bytes replaced by a marker, and the bodies cut out; boundaries
-// are data's (scanBoundaries). A body runs
-// from the blank line after its part's header to the line break before the
-// next delimiter line of one of the boundaries (RFC 2046 5.1.1: that line
-// break belongs to the delimiter), or to the end. Multipart and message
+// are data's (scanBoundaries). A body runs from the blank line after its
+// part's header to the line break before the next delimiter line of one
+// of the boundaries (RFC 2046 5.1.1: that line break belongs to the
+// delimiter), or to the end. Multipart and message
 // parts are left whole, as is anything that does not look as expected
 // and any body that enmime might read otherwise than elide (seesDelimiter):
 // enmime then reads it as before.
