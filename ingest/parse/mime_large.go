@@ -26,6 +26,24 @@ const (
 // that contains it is parsed whole.
 var elidedPrefix = []byte("liaisond-elided-part-")
 
+// holdsMarker is bytes.Contains(data, elidedPrefix), looking for the
+// prefix's first '-' first: base64 has none, but an 'l' every 64 bytes.
+func holdsMarker(data []byte) bool {
+	lead := bytes.IndexByte(elidedPrefix, '-')
+	for pos := lead; pos < len(data); {
+		i := bytes.Index(data[pos:], elidedPrefix[lead:])
+		if i < 0 {
+			return false
+		}
+		at := pos + i
+		if bytes.Equal(data[at-lead:at], elidedPrefix[:lead]) {
+			return true
+		}
+		pos = at + 1
+	}
+	return false
+}
+
 // elisions are the bodies cut out of a message, by marker number; they are
 // slices of the message, not copies.
 type elisions [][]byte
@@ -40,7 +58,7 @@ type elisions [][]byte
 // and any body that enmime might read otherwise than elide (seesDelimiter):
 // enmime then reads it as before.
 func elide(data []byte, boundaries []string, minSize int) ([]byte, elisions) {
-	if len(data) < minSize || bytes.Contains(data, elidedPrefix) {
+	if len(data) < minSize || holdsMarker(data) {
 		return data, nil
 	}
 	known := map[string]bool{}

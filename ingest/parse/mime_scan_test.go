@@ -52,12 +52,15 @@ func scanBoundariesRef(data []byte) []string {
 	return l
 }
 
-// checkScans compares the scans that skip ahead (scanBoundaries from '-'
-// to '-', dashLines from "\n--" to "\n--") with going line by line.
+// checkScans compares the scans that skip ahead (scanBoundaries and
+// dashLines from '-' to '-', holdsMarker) with the plain ones.
 func checkScans(t *testing.T, data []byte) {
 	t.Helper()
 	if got, want := scanBoundaries(data), scanBoundariesRef(data); !slices.Equal(got, want) {
 		t.Fatalf("%q: scanBoundaries = %q, line by line %q", data, got, want)
+	}
+	if holdsMarker(data) != bytes.Contains(data, elidedPrefix) {
+		t.Fatalf("%q: holdsMarker = %v", data, holdsMarker(data))
 	}
 	type line struct {
 		at   int
@@ -94,4 +97,13 @@ func TestScansSameAsLineByLine(t *testing.T) {
 		checkScans(t, in)
 	}
 	checkScans(t, benchMessage(36<<10))
+}
+
+func TestHoldsMarker(t *testing.T) {
+	for _, s := range []string{"", "liaisond-elided-part-", "xliaisond-elided-part-0", "-elided-part-", "iaisond-elided-part-",
+		"liaisond-elided-part", "l-elided-part-liaisond-elided-part-", "liaisond-elided-part-liaisond-elided-part-", "liaisond--elided-part-"} {
+		if got, want := holdsMarker([]byte(s)), bytes.Contains([]byte(s), elidedPrefix); got != want {
+			t.Errorf("holdsMarker(%q) = %v, want %v", s, got, want)
+		}
+	}
 }
