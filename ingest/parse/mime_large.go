@@ -54,15 +54,19 @@ type elisions [][]byte
 // part's header to the line break before the next delimiter line of one
 // of the boundaries (RFC 2046 5.1.1: that line break belongs to the
 // delimiter), or to the end. Multipart and message
-// parts are left whole, as is anything that does not look as expected
-// and any body that enmime might read otherwise than elide (seesDelimiter):
-// enmime then reads it as before.
+// parts are left whole, as is anything that does not look as expected,
+// any body that enmime might read otherwise than elide (seesDelimiter),
+// and a message with a delimiter inside a line (midLine): enmime then
+// reads it as before.
 func elide(data []byte, boundaries []string, minSize int) ([]byte, elisions) {
 	if len(data) < minSize || holdsMarker(data) {
 		return data, nil
 	}
 	known := map[string]bool{}
 	for _, b := range boundaries {
+		if midLine(data, "--"+b) {
+			return data, nil
+		}
 		known[b] = true
 	}
 	// The delimiter lines: where each starts and where the line after it
@@ -183,6 +187,25 @@ func seesDelimiter(data []byte, start, end int, boundaries []string) bool {
 		}
 	}
 	return false
+}
+
+// midLine reports whether delim occurs in data other than at the start of
+// a line. enmime's boundary reader checks for delimiters at every byte of
+// the first 4 KB it reads of a part, but only after line breaks further
+// on: with bodies cut out, a part is shorter and more of it is checked
+// at every byte, so such a delimiter could count where it did not. Mail
+// has none; a message with one is left to enmime.
+func midLine(data []byte, delim string) bool {
+	for pos := 0; ; {
+		i := bytes.Index(data[pos:], []byte(delim))
+		if i < 0 {
+			return false
+		}
+		if at := pos + i; at > 0 && data[at-1] != '\n' {
+			return true
+		}
+		pos += i + 1
+	}
 }
 
 // blankLineAt reports whether the CR or LF at data[q] starts what enmime's

@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"math/rand/v2"
 	"mime/quotedprintable"
 	"os"
@@ -137,6 +138,15 @@ func TestParseElidedSameAsWhole(t *testing.T) {
 		"CR line ends":                 strings.ReplaceAll(head+part+"one\r\ntwo\r\n--xx--\r\n", "\r\n", "\r"),
 		"empty bodies":                 head + part + "--xx\r\n\r\n\r\n--xx--\r\n",
 		"single part":                  "Subject: x\r\n\r\nline\r\n--xx\r\nline\r\n",
+	}
+	// A delimiter inside a line, after a line that is the delimiter of
+	// another boundary, 5 KB into a part: enmime checks there only while
+	// it reads the first 4 KB of the part, and a part with its bodies cut
+	// out is shorter.
+	for _, n := range []int{10, 70} {
+		edge[fmt.Sprintf("delimiter inside a line after %d lines", n)] = "From: a@b.example\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n" +
+			"Content-Type: multipart/mixed; boundary=zz\r\nX: y\r\n--xx\r\nContent-Type: text/plain\r\n\r\n" +
+			strings.Repeat(strings.Repeat("A", 76)+"\r\n", n) + "--zz\r\nfoo --xx bar\r\n\r\n" + strings.Repeat(strings.Repeat("B", 76)+"\r\n", 10) + "--xx--\r\n"
 	}
 	for name, raw := range edge {
 		cases["edge: "+name] = raw
