@@ -42,6 +42,10 @@ func FuzzParseMessage(f *testing.F) {
 	}
 	f.Add([]byte("Subject: x\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\r\ntext\r\n"))
 	f.Add([]byte("Content-Type: text/html\r\n\r\n<a href=x><p>t</a><pre>\x00\xff</pre>"))
+	// Parts longer than the 4 KB of a part enmime checks at every byte.
+	long := strings.Repeat(strings.Repeat("A", 76)+"\r\n", 60)
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n\r\n" + long + "--a\r\nContent-Transfer-Encoding: base64\r\n\r\n" + long + "--a--\r\n"))
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n" + long + "AAAA\r\n--a--\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		checkScans(t, raw)
 		m, err := ParseMessage(raw)

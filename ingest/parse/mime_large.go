@@ -73,6 +73,7 @@ func elide(data []byte, boundaries []string, minSize int) ([]byte, elisions) {
 	// starts; close delimiters end a multipart and start no part.
 	type delimiter struct {
 		start, next int
+		boundary    string
 		close       bool
 	}
 	var delims []delimiter
@@ -82,28 +83,27 @@ func elide(data []byte, boundaries []string, minSize int) ([]byte, elisions) {
 			b := l[2:]
 			switch {
 			case known[string(b)]:
-				delims = append(delims, delimiter{start: pos, next: pos + len(line)})
+				delims = append(delims, delimiter{start: pos, next: pos + len(line), boundary: string(b)})
 			case len(b) > 2 && bytes.HasSuffix(b, []byte("--")) && known[string(b[:len(b)-2])]:
-				delims = append(delims, delimiter{start: pos, next: pos + len(line), close: true})
+				delims = append(delims, delimiter{start: pos, next: pos + len(line), boundary: string(b[:len(b)-2]), close: true})
 			}
 		}
 	}
 	// The candidate parts: the whole message when it has no delimiter at
-	// all, else each part after an opening delimiter.
-	type part struct{ header, end int } // header start; end of the part (the next delimiter, or the end)
+	// all, else each part after an opening delimiter that a delimiter of
+	// the same boundary ends. A part that runs to the end of the message
+	// or of an enclosing multipart (not closed) is left to enmime: whether
+	// enmime then says so depends on the line breaks at its end, which the
+	// marker does not have.
+	type part struct{ header, end int } // header start; end of the part (the next delimiter)
 	var parts []part
 	if len(delims) == 0 {
 		parts = append(parts, part{0, len(data)})
 	}
 	for i, d := range delims {
-		if d.close {
-			continue
+		if !d.close && i+1 < len(delims) && delims[i+1].boundary == d.boundary {
+			parts = append(parts, part{d.next, delims[i+1].start})
 		}
-		end := len(data)
-		if i+1 < len(delims) {
-			end = delims[i+1].start
-		}
-		parts = append(parts, part{d.next, end})
 	}
 	var (
 		out  []byte

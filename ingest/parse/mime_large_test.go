@@ -139,6 +139,14 @@ func TestParseElidedSameAsWhole(t *testing.T) {
 		"empty bodies":                 head + part + "--xx\r\n\r\n\r\n--xx--\r\n",
 		"single part":                  "Subject: x\r\n\r\nline\r\n--xx\r\nline\r\n",
 	}
+	// A last part not closed, longer than the 4 KB enmime checks at every
+	// byte: whether enmime says so depends on the line breaks at its end.
+	long := strings.TrimSuffix(strings.Repeat(strings.Repeat("A", 76)+"\r\n", 70), "\r\n")
+	for _, tail := range []string{"", "\r\n", "QUJD", "\r\nQUJDQUJDQUJDQUJD"} {
+		edge[fmt.Sprintf("long last part not closed, ending %q", tail)] = head + att + long + tail
+		edge[fmt.Sprintf("long last inner part not closed, ending %q", tail)] = head + "--xx\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n" +
+			"--in\r\n\r\n" + long + tail + "\r\n--xx--\r\n"
+	}
 	// A delimiter inside a line, after a line that is the delimiter of
 	// another boundary, 5 KB into a part: enmime checks there only while
 	// it reads the first 4 KB of the part, and a part with its bodies cut
