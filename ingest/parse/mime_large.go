@@ -3,6 +3,7 @@ package parse
 import (
 	"bytes"
 	"strconv"
+	"unicode"
 )
 
 // Bodies are kept out of enmime: the parser hands it the message with
@@ -86,6 +87,19 @@ func elide(data []byte, boundaries []string, minSize int) ([]byte, elisions) {
 				delims = append(delims, delimiter{start: pos, next: pos + len(line), boundary: string(b)})
 			case len(b) > 2 && bytes.HasSuffix(b, []byte("--")) && known[string(b[:len(b)-2])]:
 				delims = append(delims, delimiter{start: pos, next: pos + len(line), boundary: string(b[:len(b)-2]), close: true})
+			}
+		}
+	}
+	// A delimiter line that enmime may take for one of another boundary
+	// ("--a b" for boundaries "a" and "a b", "--a--b" for "a" and "a--b")
+	// might end an enclosing multipart's part where elide sees none: such
+	// a message is left to enmime.
+	for _, d := range delims {
+		line := data[d.start:d.next]
+		for _, b := range boundaries {
+			rest, ok := bytes.CutPrefix(line, []byte("--"+b))
+			if ok && b != d.boundary && len(rest) > 0 && (unicode.IsSpace(rune(rest[0])) || bytes.HasPrefix(rest, []byte("--"))) {
+				return data, nil
 			}
 		}
 	}

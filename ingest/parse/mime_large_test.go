@@ -147,6 +147,13 @@ func TestParseElidedSameAsWhole(t *testing.T) {
 		edge[fmt.Sprintf("long last inner part not closed, ending %q", tail)] = head + "--xx\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n" +
 			"--in\r\n\r\n" + long + tail + "\r\n--xx--\r\n"
 	}
+	// Boundaries whose delimiter lines enmime may take for the other's.
+	for _, inner := range []string{"xx y", "xx--y", "xx-"} {
+		for _, tail := range []string{"", "\r\nQQ"} {
+			edge[fmt.Sprintf("boundaries xx and %q, ending %q", inner, tail)] = head + "--xx\r\nContent-Type: multipart/alternative; boundary=\"" + inner + "\"\r\n\r\n" +
+				"--" + inner + "\r\n\r\n" + long + tail + "\r\n--" + inner + "\r\n\r\n" + long + tail + "\r\n--" + inner + "--\r\n--xx--\r\n"
+		}
+	}
 	// A delimiter inside a line, after a line that is the delimiter of
 	// another boundary, 5 KB into a part: enmime checks there only while
 	// it reads the first 4 KB of the part, and a part with its bodies cut
