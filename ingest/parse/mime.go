@@ -303,6 +303,9 @@ func (p *msgParser) parseMediaType(v string) (string, map[string]string, []strin
 			}
 		}
 	}
+	// enmime lists them in map order: sorted, the problems they make come
+	// in the same order each time.
+	slices.Sort(invalid)
 	return mt, params, invalid, nil
 }
 
