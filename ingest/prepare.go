@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"liaisond/store"
@@ -89,11 +90,7 @@ func (p *Processor) prepare(ctx context.Context, msg *store.Message, d *Decision
 }
 
 // errNotPrepared stops prepare's look-ups early.
-var errNotPrepared = errorString("not prepared")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errNotPrepared = errors.New("not prepared")
 
 // submittedData is the payload of a submission's EventSubmitted event.
 func submittedData(sub *SubmissionDecision, omitted []string, reused []int64) store.SubmittedData {
