@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"errors"
 	"slices"
 
 	"liaisond/store"
@@ -26,9 +25,10 @@ type MailPreparer interface {
 // prepared is a submission's notification and receipt, rendered before its
 // transaction under a statement id reserved for it. The transaction uses
 // them only if what they were rendered from still holds when it applies the
-// decision: the id is still free, the statement is not held, the facts
-// looked up before are unchanged. Otherwise Compose renders the mails inside
-// the transaction as it would have without them, and the id is given back.
+// decision: the id is still free, the statement is not held, no earlier
+// statement came with its Message-ID. Otherwise Compose renders the mails
+// inside the transaction as it would have without them (and an id not used
+// is given back).
 type prepared struct {
 	id    int64               // the reserved statement id
 	data  store.SubmittedData // what the mails were rendered from
@@ -37,11 +37,10 @@ type prepared struct {
 
 // prepare renders the mails of a submission that will become a new incoming
 // statement, before its transaction; nil when the decision is anything else
-// or a fact it needs cannot be had (the transaction then composes as
-// usual). Only what the decision fixes goes into the mails; the facts read
-// here from the database (is the answered statement there, which
-// statements came with the same Message-ID) are read again in the
-// transaction and must be the same.
+// or an id cannot be reserved (the transaction then composes as usual).
+// Only what the decision fixes goes into the mails, and nothing is read
+// from the database here: the facts the mails also depend on are read in
+// the transaction, which uses the mails only if they are as assumed.
 func (p *Processor) prepare(ctx context.Context, msg *store.Message, d *Decision) *prepared {
 	mp, ok := p.Composer.(MailPreparer)
 	if !ok || d.Class != ClassSubmission || d.Submission == nil || d.Parsed == nil {
@@ -52,21 +51,6 @@ func (p *Processor) prepare(ctx context.Context, msg *store.Message, d *Decision
 		// Rejections and outgoing statements are rarer and cause fewer
 		// mails; a thread id made from the message's row id needs the
 		// transaction.
-		return nil
-	}
-	var reused []int64
-	err := p.Store.View(ctx, func(tx *store.Tx) error {
-		if sub.InResponseTo != 0 {
-			ok, err := tx.StatementExists(sub.InResponseTo)
-			if err != nil || !ok {
-				return errNotPrepared
-			}
-		}
-		var err error
-		reused, err = tx.StatementsFromMessageID(msg.MessageID, 0)
-		return err
-	})
-	if err != nil {
 		return nil
 	}
 	id, err := p.Store.ReserveStatementID(ctx)
@@ -80,7 +64,11 @@ func (p *Processor) prepare(ctx context.Context, msg *store.Message, d *Decision
 		a := &st.Attachments[i]
 		a.Pos, a.Size = i+1, int64(len(a.Data)) // as InsertStatement sets them
 	}
-	data := submittedData(sub, d.Parsed.OmittedAttachments, reused)
+	// Rendered for the common case: no earlier statement with this
+	// Message-ID. The transaction looks (as it must anyway) and composes
+	// the mails itself when there is one, or when the statement this one
+	// answers does not exist (a rejection).
+	data := submittedData(sub, d.Parsed.OmittedAttachments, nil)
 	mails, err := mp.SubmittedMails(&st, data)
 	if err != nil {
 		p.Store.ReleaseStatementID(id)
@@ -88,9 +76,6 @@ func (p *Processor) prepare(ctx context.Context, msg *store.Message, d *Decision
 	}
 	return &prepared{id: id, data: data, mails: mails}
 }
-
-// errNotPrepared stops prepare's look-ups early.
-var errNotPrepared = errors.New("not prepared")
 
 // submittedData is the payload of a submission's EventSubmitted event.
 func submittedData(sub *SubmissionDecision, omitted []string, reused []int64) store.SubmittedData {
