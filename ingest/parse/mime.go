@@ -1066,15 +1066,6 @@ func dashLines(data []byte) iter.Seq2[int, []byte] {
 func scanBoundaries(data []byte) []string {
 	var l []string
 	seen := map[string]bool{}
-	// lineAt is the line starting at pos, through its '\n', and where the
-	// next one starts (lines are not split out first: a large message
-	// would need a slice header per line).
-	lineAt := func(pos int) ([]byte, int) {
-		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
-			return data[pos : pos+i+1], pos + i + 1
-		}
-		return data[pos:], len(data)
-	}
 	for pos := 0; pos < len(data); {
 		// A line starting with "content-type" has a '-' 7 bytes in: go
 		// from one '-' to the next (base64 has none) rather than line by
@@ -1088,35 +1079,58 @@ func scanBoundaries(data []byte) []string {
 		if start < 0 || start > 0 && data[start-1] != '\n' {
 			continue
 		}
-		line, next := lineAt(start)
+		line, next := lineAt(data, start)
 		pos = max(pos, next) // the line may end before the '-'
-		if len(line) < 13 || !bytes.EqualFold(line[:12], []byte("content-type")) {
-			continue
-		}
-		rest := bytes.TrimLeft(line[12:], " \t")
-		if len(rest) == 0 || rest[0] != ':' {
-			continue
-		}
-		field := bytes.TrimRight(rest[1:], "\r\n")
-		for pos < len(data) {
-			nextLine, after := lineAt(pos)
-			next := bytes.TrimRight(nextLine, "\r\n")
-			if len(next) == 0 || next[0] != ' ' && next[0] != '\t' && bytes.IndexByte(next, ':') >= 0 {
-				break
-			}
-			field = append(append(field[:len(field):len(field)], ' '), next...)
-			pos = after
-		}
-		if !bytes.Contains(bytes.ToLower(field), []byte("boundary")) {
-			continue
-		}
-		_, params, _, err := mediatype.Parse(string(field))
-		if b := params["boundary"]; err == nil && b != "" && !seen[b] {
+		var b string
+		b, pos = fieldBoundary(data, line, pos)
+		if b != "" && !seen[b] {
 			seen[b] = true
 			l = append(l, b)
 		}
 	}
 	return l
+}
+
+// lineAt is the line of data starting at pos, through its '\n', and where
+// the next one starts (lines are not split out first: a large message
+// would need a slice header per line).
+func lineAt(data []byte, pos int) ([]byte, int) {
+	if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+		return data[pos : pos+i+1], pos + i + 1
+	}
+	return data[pos:], len(data)
+}
+
+// fieldBoundary reads the boundary parameter of a Content-Type header field
+// whose first line is line and whose continuation lines start at pos in
+// data: "" when line is not such a field or names no boundary. It returns
+// where the field ends (pos itself when line is not a Content-Type field).
+func fieldBoundary(data, line []byte, pos int) (string, int) {
+	if len(line) < 13 || !bytes.EqualFold(line[:12], []byte("content-type")) {
+		return "", pos
+	}
+	rest := bytes.TrimLeft(line[12:], " \t")
+	if len(rest) == 0 || rest[0] != ':' {
+		return "", pos
+	}
+	field := bytes.TrimRight(rest[1:], "\r\n")
+	for pos < len(data) {
+		nextLine, after := lineAt(data, pos)
+		next := bytes.TrimRight(nextLine, "\r\n")
+		if len(next) == 0 || next[0] != ' ' && next[0] != '\t' && bytes.IndexByte(next, ':') >= 0 {
+			break
+		}
+		field = append(append(field[:len(field):len(field)], ' '), next...)
+		pos = after
+	}
+	if !bytes.Contains(bytes.ToLower(field), []byte("boundary")) {
+		return "", pos
+	}
+	_, params, _, err := mediatype.Parse(string(field))
+	if err != nil {
+		return "", pos
+	}
+	return params["boundary"], pos
 }
 
 // HeaderEnd returns the offset of the body: after the first empty line, or

@@ -5,46 +5,18 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
-
-	"github.com/jhillyerd/enmime/v2/mediatype"
 )
 
 // scanBoundariesRef is scanBoundaries going line by line (the earlier
-// implementation).
+// implementation), reading each field as scanBoundaries does.
 func scanBoundariesRef(data []byte) []string {
 	var l []string
 	seen := map[string]bool{}
-	lineAt := func(pos int) ([]byte, int) {
-		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
-			return data[pos : pos+i+1], pos + i + 1
-		}
-		return data[pos:], len(data)
-	}
 	for pos := 0; pos < len(data); {
-		line, next := lineAt(pos)
-		pos = next
-		if len(line) < 13 || !bytes.EqualFold(line[:12], []byte("content-type")) {
-			continue
-		}
-		rest := bytes.TrimLeft(line[12:], " \t")
-		if len(rest) == 0 || rest[0] != ':' {
-			continue
-		}
-		field := bytes.TrimRight(rest[1:], "\r\n")
-		for pos < len(data) {
-			nextLine, after := lineAt(pos)
-			next := bytes.TrimRight(nextLine, "\r\n")
-			if len(next) == 0 || next[0] != ' ' && next[0] != '\t' && bytes.IndexByte(next, ':') >= 0 {
-				break
-			}
-			field = append(append(field[:len(field):len(field)], ' '), next...)
-			pos = after
-		}
-		if !bytes.Contains(bytes.ToLower(field), []byte("boundary")) {
-			continue
-		}
-		_, params, _, err := mediatype.Parse(string(field))
-		if b := params["boundary"]; err == nil && b != "" && !seen[b] {
+		line, next := lineAt(data, pos)
+		var b string
+		b, pos = fieldBoundary(data, line, next)
+		if b != "" && !seen[b] {
 			seen[b] = true
 			l = append(l, b)
 		}
