@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"liaisond/internal/benchmail"
 )
 
 // The cost of applying one submission inside the write lock, with what
@@ -41,21 +42,15 @@ func makeBenchSubmission(i int, rng *rand.ChaCha8, parts benchSubmissionParts) *
 	sender := fmt.Sprintf("rapp%d@itu.example", i%50)
 	var body strings.Builder
 	if !parts.noText {
-		for range 40 {
-			body.WriteString("Dear colleagues, this paragraph stands for the text of a liaison statement of ordinary length.\r\n")
-		}
+		body.WriteString(benchmail.Text())
 	}
 	var raw strings.Builder
 	fmt.Fprintf(&raw, "From: Rapporteur <%s>\r\nTo: statements@liaison.example\r\nSubject: Bench LS %d\r\nMessage-ID: <bench-%d@itu.example>\r\n", sender, i, i)
 	raw.WriteString("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n--xx\r\nContent-Type: text/plain\r\n\r\n")
 	raw.WriteString(body.String())
 	raw.WriteString("--xx\r\nContent-Type: application/pdf; name=\"ls.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	enc := base64.StdEncoding.EncodeToString(att)
-	for len(enc) > 76 {
-		raw.WriteString(enc[:76] + "\r\n")
-		enc = enc[76:]
-	}
-	raw.WriteString(enc + "\r\n--xx--\r\n")
+	raw.WriteString(benchmail.Base64Lines(att))
+	raw.WriteString("--xx--\r\n")
 	rawBytes := []byte(raw.String())
 	if parts.noRaw {
 		rawBytes = []byte("x")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"liaisond/internal/benchmail"
 )
 
 // largeSubmission is a statement of about size bytes: a short text and a
@@ -28,12 +29,8 @@ func largeSubmission(size int) (msg string, pdf []byte) {
 	b.WriteString("From: ITU-T SG15\r\nTo: IETF CCAMP WG\r\nTitle: Draft Recommendation G.large\r\nPurpose: For Information\r\n\r\n")
 	b.WriteString("Dear colleagues, please find attached the full draft.\r\n")
 	b.WriteString("--xx\r\nContent-Type: application/pdf; name=\"draft.pdf\"\r\nContent-Disposition: attachment; filename=\"draft.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	enc := base64.StdEncoding.EncodeToString(pdf)
-	for len(enc) > 76 {
-		b.WriteString(enc[:76] + "\r\n")
-		enc = enc[76:]
-	}
-	b.WriteString(enc + "\r\n--xx--\r\n")
+	b.WriteString(benchmail.Base64Lines(pdf))
+	b.WriteString("--xx--\r\n")
 	return b.String(), pdf
 }
 

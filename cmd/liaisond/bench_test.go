@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"liaisond/internal/benchmail"
 
 	"github.com/emersion/go-smtp"
 )
@@ -47,23 +48,7 @@ func benchSubmission(i int) string {
 	pdf := make([]byte, 36*1024)
 	copy(pdf, "%PDF-1.4\n")
 	rand.Read(pdf[16:])
-	var b strings.Builder
-	fmt.Fprintf(&b, "From: Rapporteur <rapp%d@itu.example>\r\nTo: statements@liaison.example\r\nSubject: Bench LS %d\r\n", i%50, i)
-	fmt.Fprintf(&b, "Message-ID: <bench-%d-%d@itu.example>\r\nDate: Thu, 26 Nov 2026 10:00:00 +0000\r\n", i, time.Now().UnixNano())
-	b.WriteString("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n--xx\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
-	b.WriteString("From: ITU-T SG15\r\nTo: IETF CCAMP WG, MPLS WG\r\nTitle: Benchmark statement\r\nPurpose: For Action\r\nDeadline: 2027-01-31\r\n")
-	b.WriteString("Technical-Contact: expert@vendor.example\r\n\r\n")
-	for j := 0; j < 40; j++ {
-		b.WriteString("Dear colleagues, this paragraph stands for the text of a liaison statement of ordinary length.\r\n")
-	}
-	b.WriteString("--xx\r\nContent-Type: application/pdf; name=\"ls.pdf\"\r\nContent-Disposition: attachment; filename=\"ls.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
-	enc := base64.StdEncoding.EncodeToString(pdf)
-	for len(enc) > 76 {
-		b.WriteString(enc[:76] + "\r\n")
-		enc = enc[76:]
-	}
-	b.WriteString(enc + "\r\n--xx--\r\n")
-	return b.String()
+	return string(benchmail.Submission(i, fmt.Sprintf("bench-%d-%d@itu.example", i, time.Now().UnixNano()), pdf))
 }
 
 // BenchmarkSMTPIngest submits 1,000 statements over SMTP from 4 clients to a
