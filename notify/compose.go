@@ -312,7 +312,7 @@ func (c *Composer) notification(st *store.Statement, data store.SubmittedData) (
 	}
 	to, cc, dropped := capRecipients(c.withoutOwn(to), c.withoutOwn(cc), c.maxRecipients())
 	attention := attentionLines(data)
-	copies, err := c.collectCopies(nil, "notification", st, to, cc, func(d *mailData) {
+	copies, err := c.collectCopies(nil, "notification", st, to, cc, false, func(d *mailData) {
 		d.Attention = attention
 	})
 	if err != nil {
@@ -383,7 +383,7 @@ func (c *Composer) receipt(st *store.Statement, data store.SubmittedData, droppe
 	}
 	// Not checked against the answer rate here: QueuePrepared does, in
 	// the transaction.
-	copies, err := c.collectCopies(nil, "receipt", st, to, cc, func(d *mailData) {
+	copies, err := c.collectCopies(nil, "receipt", st, to, cc, true, func(d *mailData) {
 		d.Warnings = warnings
 	})
 	if err != nil {
@@ -399,20 +399,18 @@ func (c *Composer) personalCopies(tx *store.Tx, kind, tmpl string, st *store.Sta
 // personalCopiesWith queues one copy per recipient: the same To and Cc
 // headers, each with its own Reply-To token and Message-ID (DESIGN 3).
 func (c *Composer) personalCopiesWith(tx *store.Tx, kind, tmpl string, st *store.Statement, ev *store.Event, to, cc []recipient, answer bool, edit func(*mailData)) error {
-	copies, err := c.collectCopies(tx, kind, st, to, cc, edit)
+	copies, err := c.collectCopies(tx, kind, st, to, cc, answer, edit)
 	if err != nil {
 		return err
-	}
-	for i := range copies {
-		copies[i].m.answer = answer
 	}
 	return c.queueCopies(tx, tmpl, st.ID, ev.ID, copies)
 }
 
 // collectCopies makes one copy per recipient before rendering: the same To
 // and Cc headers, each with its own Reply-To token (DESIGN 3). With rateTx,
-// an answer kind skips addresses over their answer rate (DESIGN 7).
-func (c *Composer) collectCopies(rateTx *store.Tx, kind string, st *store.Statement, to, cc []recipient, edit func(*mailData)) ([]personalCopy, error) {
+// an answer kind skips addresses over their answer rate (DESIGN 7); answer
+// marks the mail as one (Auto-Submitted: auto-replied).
+func (c *Composer) collectCopies(rateTx *store.Tx, kind string, st *store.Statement, to, cc []recipient, answer bool, edit func(*mailData)) ([]personalCopy, error) {
 	// Never to ourselves; never more than max_recipients copies (DESIGN 5).
 	to, cc = c.withoutOwn(to), c.withoutOwn(cc)
 	if len(to) == 0 && len(cc) > 0 {
@@ -421,10 +419,10 @@ func (c *Composer) collectCopies(rateTx *store.Tx, kind string, st *store.Statem
 	to, cc, _ = capRecipients(to, cc, c.maxRecipients())
 	all := append(append([]recipient{}, to...), cc...)
 	copies := make([]personalCopy, 0, len(all))
-	answer := isAnswerKind(kind)
+	limited := isAnswerKind(kind)
 	base := c.statementData(st) // the same for every copy; each gets its own fields below
 	for _, r := range all {
-		if answer && rateTx != nil {
+		if limited && rateTx != nil {
 			over, err := c.overAnswerRate(rateTx, r.addr)
 			if err != nil {
 				return nil, err
@@ -476,21 +474,20 @@ func (c *Composer) queueCopies(tx *store.Tx, tmpl string, statementID, eventID i
 	return tx.InsertOutboxMany(rows)
 }
 
-// renderCopies renders the copies (template, MIME, DKIM signature) in
+// renderCopies renders the copies of one mail (template, MIME, DKIM signature) in
 // parallel and returns their outbox rows in order, none for a copy to
 // ourselves. It needs nothing of the database.
 func (c *Composer) renderCopies(tmpl string, statementID, eventID int64, copies []personalCopy) ([]*store.OutboxMail, error) {
 	if len(copies) > 0 {
-		// The copies of a mail have the same To and Cc: formatted once.
+		// The copies of one mail (collectCopies) have the same To and
+		// Cc: formatted once.
 		var h gomail.Header
 		h.SetAddressList("To", headerAddrs(copies[0].m.to))
 		if len(copies[0].m.cc) > 0 {
 			h.SetAddressList("Cc", headerAddrs(copies[0].m.cc))
 		}
 		for i := range copies {
-			if sameRecipients(copies[i].m.to, copies[0].m.to) && sameRecipients(copies[i].m.cc, copies[0].m.cc) {
-				copies[i].m.toValue, copies[i].m.ccValue = h.Get("To"), h.Get("Cc")
-			}
+			copies[i].m.toValue, copies[i].m.ccValue = h.Get("To"), h.Get("Cc")
 		}
 	}
 	var wg sync.WaitGroup
@@ -685,19 +682,6 @@ func (c *Composer) newMessageID(kind string) string {
 	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixNano()))
 	rand.Read(b[8:])
 	return fmt.Sprintf("%s.%s@%s", kind, hex.EncodeToString(b[:]), c.Config.Domain)
-}
-
-// sameRecipients reports whether a and b name the same recipients in order.
-func sameRecipients(a, b []recipient) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i].name != b[i].name || a[i].addr != b[i].addr {
-			return false
-		}
-	}
-	return true
 }
 
 func headerAddrs(rs []recipient) []*gomail.Address {
