@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,12 +33,18 @@ type OutboxMail struct {
 	Subject      string
 	MessageID    string // without brackets
 	Raw          []byte
-	State        string
-	Attempts     int
-	NextAttempt  time.Time
-	LastError    string
-	CreatedAt    time.Time
-	SentAt       *time.Time
+	// Shared and Fill, when Shared is set, are how Raw is stored: the
+	// copies of one mail share the parts, stored once, and each keeps its
+	// own values, which go between them (SharedParts.Join). Raw must be
+	// their join; reading a mail sets Raw alone.
+	Shared      *SharedParts
+	Fill        [][]byte
+	State       string
+	Attempts    int
+	NextAttempt time.Time
+	LastError   string
+	CreatedAt   time.Time
+	SentAt      *time.Time
 }
 
 // InsertOutbox queues a mail and sets m.ID.
@@ -92,13 +99,32 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	// RETURNING gives the rows in the order inserted only in practice
 	// (SQLite does not promise it): ids are increasing, so sort them.
 	slices.Sort(ids)
-	raws := make([]any, 0, 2*len(ms))
+	// The parts the copies share, once each (0015).
+	shared := map[*SharedParts]int64{}
+	for _, m := range ms {
+		if m.Shared == nil || shared[m.Shared] != 0 {
+			continue
+		}
+		var id int64
+		if err := t.queryRow(`INSERT INTO outbox_shared (parts) VALUES (?) RETURNING id`, encodeParts(m.Shared.Parts)).Scan(&id); err != nil {
+			return fmt.Errorf("queue mail: %w", err)
+		}
+		shared[m.Shared] = id
+	}
+	raws := make([]any, 0, 3*len(ms))
 	for i, m := range ms {
 		m.ID = ids[i]
-		raws = append(raws, m.ID, nonNilBytes(m.Raw))
+		if m.Shared != nil {
+			if len(m.Fill) != len(m.Shared.Parts)-1 {
+				return fmt.Errorf("queue mail: %d values for %d shared parts", len(m.Fill), len(m.Shared.Parts))
+			}
+			raws = append(raws, m.ID, encodeParts(m.Fill), shared[m.Shared])
+		} else {
+			raws = append(raws, m.ID, nonNilBytes(m.Raw), nil)
+		}
 	}
 	// The bytes apart from the row, which the sender changes (0013).
-	if _, err := t.exec(`INSERT INTO outbox_raw (id, raw) VALUES `+valueRows(len(ms), 2), raws...); err != nil {
+	if _, err := t.exec(`INSERT INTO outbox_raw (id, raw, shared_id) VALUES `+valueRows(len(ms), 3), raws...); err != nil {
 		return fmt.Errorf("queue mail: %w", err)
 	}
 	t.queued += len(ms)
@@ -119,8 +145,10 @@ func nonNilBytes(b []byte) []byte {
 	return b
 }
 
-// withRawColumn selects, after outboxColumns, a mail's bytes.
-const withRawColumn = `, (SELECT r.raw FROM outbox_raw r WHERE r.id = outbox.id)`
+// withRawColumn selects, after outboxColumns, a mail's bytes: whole, or
+// its own values and the parts it shares (0015).
+const withRawColumn = `, (SELECT r.raw FROM outbox_raw r WHERE r.id = outbox.id),
+	(SELECT s.parts FROM outbox_raw r JOIN outbox_shared s ON s.id = r.shared_id WHERE r.id = outbox.id)`
 
 const outboxColumns = `id, coalesce(statement_id,0), coalesce(event_id,0), kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, message_id,
 	state, attempts, next_attempt, last_error, created_at, sent_at`
@@ -131,11 +159,19 @@ func scanOutbox(sc interface{ Scan(...any) error }, withRaw bool) (*OutboxMail, 
 	var sent sql.NullString
 	dest := []any{&m.ID, &m.StatementID, &m.EventID, &m.Kind, &m.EnvelopeFrom, &m.Rcpt, &m.From, &to, &cc, &m.Subject, &m.MessageID,
 		&m.State, &m.Attempts, &next, &m.LastError, &created, &sent}
+	var parts []byte
 	if withRaw {
-		dest = append(dest, &m.Raw)
+		dest = append(dest, &m.Raw, &parts)
 	}
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
+	}
+	if parts != nil {
+		raw, err := joinStored(parts, m.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("outbox %d: %w", m.ID, err)
+		}
+		m.Raw = raw
 	}
 	json.Unmarshal([]byte(to), &m.To)
 	json.Unmarshal([]byte(cc), &m.Cc)
@@ -262,4 +298,72 @@ func (t *Tx) RequeueSending(now time.Time) (int64, error) {
 // OutboxCounts counts outbox rows by state.
 func (t *Tx) OutboxCounts() (map[string]int, error) {
 	return t.countByState(`SELECT state, count(*) FROM outbox GROUP BY state`)
+}
+
+// SharedParts are the bytes the copies of one mail have in common.
+type SharedParts struct {
+	Parts [][]byte
+}
+
+// Join is one copy's bytes: the parts with its values between them.
+func (sp *SharedParts) Join(fill [][]byte) []byte {
+	n := 0
+	for _, p := range sp.Parts {
+		n += len(p)
+	}
+	for _, f := range fill {
+		n += len(f)
+	}
+	out := make([]byte, 0, n)
+	for i, p := range sp.Parts {
+		out = append(out, p...)
+		if i < len(fill) {
+			out = append(out, fill[i]...)
+		}
+	}
+	return out
+}
+
+// encodeParts stores a list of byte strings as one blob: each its length
+// (a uvarint), then its bytes.
+func encodeParts(parts [][]byte) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p) + binary.MaxVarintLen64
+	}
+	out := make([]byte, 0, n)
+	for _, p := range parts {
+		out = binary.AppendUvarint(out, uint64(len(p)))
+		out = append(out, p...)
+	}
+	return out
+}
+
+func decodeParts(b []byte) ([][]byte, error) {
+	var parts [][]byte
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, errors.New("stored mail parts are damaged")
+		}
+		parts = append(parts, b[k:k+int(n)])
+		b = b[k+int(n):]
+	}
+	return parts, nil
+}
+
+// joinStored is a mail's bytes from its stored shared parts and values.
+func joinStored(parts, fill []byte) ([]byte, error) {
+	p, err := decodeParts(parts)
+	if err != nil {
+		return nil, err
+	}
+	f, err := decodeParts(fill)
+	if err != nil {
+		return nil, err
+	}
+	if len(f) != len(p)-1 {
+		return nil, fmt.Errorf("stored mail has %d values for %d parts", len(f), len(p))
+	}
+	return (&SharedParts{Parts: p}).Join(f), nil
 }

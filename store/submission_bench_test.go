@@ -73,20 +73,30 @@ func makeBenchSubmission(i int, rng *rand.ChaCha8, parts benchSubmissionParts) *
 		d.st.Attachments = []Attachment{{Name: "ls.pdf", ContentType: "application/pdf", Data: att}}
 	}
 	if !parts.noOutbox {
-		mail := make([]byte, 5*1024)
+		letters := func(n int) []byte {
+			b := make([]byte, n)
+			rng.Read(b)
+			for j, c := range b {
+				b[j] = 'a' + c%26
+			}
+			return b
+		}
+		// The notification's 12 copies share their bytes but for three
+		// values each, as notify renders them (SharedParts); the receipt
+		// is one mail, whole.
+		shared := &SharedParts{Parts: [][]byte{letters(300), letters(4500), letters(200), letters(120)}}
 		for k := range 13 {
-			rng.Read(mail)
-			for j, c := range mail {
-				mail[j] = 'a' + c%26
-			}
-			kind, to := "notification", []string{"ccamp@ietf.example", "mpls@ietf.example"}
-			if k == 12 {
-				kind, to = "receipt", []string{sender}
-			}
-			d.outbox = append(d.outbox, OutboxMail{Kind: kind, EnvelopeFrom: "bounces@liaison.example",
-				Rcpt: fmt.Sprintf("person%d@ietf.example", k), From: "statements@liaison.example", To: to,
+			m := OutboxMail{Kind: "notification", EnvelopeFrom: "bounces@liaison.example",
+				Rcpt: fmt.Sprintf("person%d@ietf.example", k), From: "statements@liaison.example", To: []string{"ccamp@ietf.example", "mpls@ietf.example"},
 				Cc: []string{"chair@itu.example", sender}, Subject: fmt.Sprintf("New liaison statement LS-%d: Benchmark statement", i),
-				MessageID: fmt.Sprintf("ls-%d-%d@liaison.example", i, k), Raw: append([]byte(nil), mail...), CreatedAt: t0})
+				MessageID: fmt.Sprintf("ls-%d-%d@liaison.example", i, k), CreatedAt: t0}
+			if k == 12 {
+				m.Kind, m.To, m.Raw = "receipt", []string{sender}, letters(5*1024)
+			} else {
+				m.Shared, m.Fill = shared, [][]byte{letters(40), letters(40), letters(60)}
+				m.Raw = shared.Join(m.Fill)
+			}
+			d.outbox = append(d.outbox, m)
 		}
 	}
 	return d
