@@ -490,6 +490,10 @@ func (c *Composer) renderCopies(tmpl string, statementID, eventID int64, copies 
 			copies[i].m.toValue, copies[i].m.ccValue = h.Get("To"), h.Get("Cc")
 		}
 	}
+	if len(copies) > 1 && c.Templates.PrintsVerbatim(tmpl, sharedFields...) {
+		rows, _, err := c.renderShared(tmpl, statementID, eventID, copies) // notify/shared.go
+		return rows, err
+	}
 	var wg sync.WaitGroup
 	work := make(chan *personalCopy)
 	for range min(runtime.GOMAXPROCS(0), len(copies)) {
@@ -578,6 +582,44 @@ func (c *Composer) render(statementID, eventID int64, m outgoing) (*store.Outbox
 	}
 	now := c.Now()
 	msgID := c.newMessageID(m.kind)
+	raw, _, err := c.renderMIME(m, msgID, now)
+	if err != nil {
+		return nil, err
+	}
+	return c.outboxRow(statementID, eventID, m, msgID, now, raw)
+}
+
+// renderMIME renders m to a mail's bytes and says whether its body went
+// as 7bit (the text as it is) rather than quoted-printable.
+func (c *Composer) renderMIME(m outgoing, msgID string, now time.Time) ([]byte, bool, error) {
+	body := crlfText(m.body)
+	// The lightest encoding that carries the text (RFC 2045 6): ASCII in
+	// lines that SMTP carries as they are goes as it is; other text is
+	// quoted-printable.
+	sevenBit := isSevenBit(body)
+	h := c.mimeHeader(m, msgID, now, sevenBit)
+	var buf bytes.Buffer
+	buf.Grow(len(body) + 2048)
+	w, err := gomail.CreateSingleInlineWriter(&buf, h)
+	if err != nil {
+		return nil, false, fmt.Errorf("render %s: %w", m.kind, err)
+	}
+	if _, err := io.WriteString(w, body); err != nil {
+		return nil, false, fmt.Errorf("render %s: %w", m.kind, err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, false, fmt.Errorf("render %s: %w", m.kind, err)
+	}
+	return buf.Bytes(), sevenBit, nil
+}
+
+// crlfText ends every line of text with CRLF.
+func crlfText(text string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\n", "\r\n")
+}
+
+// mimeHeader is the header of m, a single text/plain part.
+func (c *Composer) mimeHeader(m outgoing, msgID string, now time.Time, sevenBit bool) gomail.Header {
 	var h gomail.Header
 	h.SetDate(now)
 	h.SetAddressList("From", []*gomail.Address{{Name: c.Config.From.Name, Address: c.Config.From.Address}})
@@ -613,28 +655,17 @@ func (c *Composer) render(statementID, eventID int64, m outgoing) (*store.Outbox
 	h.Set("X-Auto-Response-Suppress", "All") // Exchange: no out-of-office replies to us
 	h.Set("MIME-Version", "1.0")
 	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
-	body := strings.ReplaceAll(strings.ReplaceAll(m.body, "\r\n", "\n"), "\n", "\r\n")
-	// The lightest encoding that carries the text (RFC 2045 6): ASCII in
-	// lines that SMTP carries as they are goes as it is; other text is
-	// quoted-printable.
-	if isSevenBit(body) {
+	if sevenBit {
 		h.Set("Content-Transfer-Encoding", "7bit")
 	} else {
 		h.Set("Content-Transfer-Encoding", "quoted-printable")
 	}
-	var buf bytes.Buffer
-	buf.Grow(len(body) + 2048)
-	w, err := gomail.CreateSingleInlineWriter(&buf, h)
-	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", m.kind, err)
-	}
-	if _, err := io.WriteString(w, body); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
-		return nil, err
-	}
-	raw := buf.Bytes()
+	return h
+}
+
+// outboxRow is the outbox row of a rendered mail, signed if DKIM is on.
+func (c *Composer) outboxRow(statementID, eventID int64, m outgoing, msgID string, now time.Time, raw []byte) (*store.OutboxMail, error) {
+	var err error
 	if c.DKIM != nil {
 		// Signed before it is stored: what the outbox holds is what is sent.
 		if raw, err = c.DKIM.Sign(raw); err != nil {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -21,6 +22,8 @@ var embedded embed.FS
 // Set is a parsed set of templates.
 type Set struct {
 	mail *template.Template
+	// verbatim caches PrintsVerbatim: the set does not change once loaded.
+	verbatim sync.Map
 }
 
 var funcs = template.FuncMap{

@@ -1,0 +1,340 @@
+package notify
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/mail"
+	"reflect"
+	"strings"
+	"time"
+
+	gomail "github.com/emersion/go-message/mail"
+
+	"liaisond/store"
+)
+
+// The copies of one mail (a dozen per notification) differ in a few values
+// only: the recipient, its reply address and the role that lets it act
+// (printed in the body), the Reply-To header and the Message-ID. Rendering each copy whole (template,
+// MIME header, encoding) cost over a millisecond per statement; instead a
+// group of copies that share everything else is rendered once with a mark
+// in place of each of those values, the bytes are cut at the marks, and
+// each copy is the pieces with its own values between them.
+//
+// That is exact, not an approximation, where it is used:
+//   - the template prints those fields only verbatim ({{.Recipient}}, no
+//     condition or function on them: templates.PrintsVerbatim), so its text
+//     for the real values is its text for the marks, replaced;
+//   - the body goes as 7bit, whose encoding writes the text as it is (a
+//     quoted-printable line would break at other places), and every line of
+//     a finished copy is still at most 998 octets (isSevenBit);
+//   - the Reply-To and Message-ID values have no white space, so they are
+//     never folded, and an address formats as "<addr>" (checked per copy);
+//   - each value is printable ASCII (without spaces in a header), so it
+//     reads the same in the header and the body, and the subject holds no
+//     mark.
+//
+// A group or a copy that fails any check is rendered whole, as before.
+
+// valueMarks are the marks of one mail, random so that no statement can
+// contain them.
+type valueMarks struct {
+	core                                              string
+	recipient, replyAddress, roleText, replyTo, msgID string
+}
+
+// Indexes of the values, in the order of valueMarks.
+const (
+	valRecipient = iota
+	valReplyAddress
+	valRoleText
+	valReplyTo
+	valMessageID
+	valCount
+)
+
+func newValueMarks() valueMarks {
+	var b [16]byte
+	rand.Read(b[:])
+	core := "LSMARK" + hex.EncodeToString(b[:])
+	return valueMarks{core: core,
+		recipient: core + "r", replyAddress: core + "a", roleText: core + "o", replyTo: core + "t@mark.invalid", msgID: core + "m@mark.invalid"}
+}
+
+// splice cuts raw at the marks: parts has one more element than order,
+// and order[i] names the value between parts[i] and parts[i+1].
+func (vm valueMarks) splice(raw []byte) (parts [][]byte, order []int, ok bool) {
+	core := []byte(vm.core)
+	marks := [valCount]string{vm.recipient, vm.replyAddress, vm.roleText, vm.replyTo, vm.msgID}
+	for {
+		i := bytes.Index(raw, core)
+		if i < 0 {
+			return append(parts, raw), order, true
+		}
+		which := -1
+		for k, m := range marks {
+			if bytes.HasPrefix(raw[i:], []byte(m)) {
+				which = k
+				break
+			}
+		}
+		if which < 0 {
+			return nil, nil, false
+		}
+		parts = append(parts, raw[:i])
+		order = append(order, which)
+		raw = raw[i+len(marks[which]):]
+	}
+}
+
+// printable reports whether v is printable ASCII, with spaces or without.
+func printable(v string, spaces bool) bool {
+	for i := 0; i < len(v); i++ {
+		if (v[i] <= ' ' && !(spaces && v[i] == ' ')) || v[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// sharedFields are the fields of mailData that differ between the copies
+// of one group and are printed in the body.
+var sharedFields = []string{"Recipient", "ReplyAddress", "RoleText"}
+
+// copyGroup is the copies that differ only in the four values.
+type copyGroup struct {
+	data    mailData
+	m       outgoing
+	members []int
+}
+
+// groupKey blanks a copy's own values; what remains must be equal.
+func groupKey(pc *personalCopy) (mailData, outgoing) {
+	d, m := pc.data, pc.m
+	d.Recipient, d.ReplyAddress, d.RoleText = "", "", ""
+	m.rcpt, m.replyTo = "", ""
+	return d, m
+}
+
+// renderShared renders copies (of one template, from collectCopies) group
+// by group, and returns the rows in order, none for a copy to ourselves.
+// spliced counts the copies made from shared pieces (for the tests).
+func (c *Composer) renderShared(tmpl string, statementID, eventID int64, copies []personalCopy) (rows []*store.OutboxMail, spliced int, err error) {
+	var groups []*copyGroup
+	for i := range copies {
+		pc := &copies[i]
+		if c.isOwn(pc.m.rcpt) {
+			continue
+		}
+		d, m := groupKey(pc)
+		var g *copyGroup
+		for _, cand := range groups {
+			first := &copies[cand.members[0]]
+			// The same values empty or not: an empty Reply-To is no header.
+			if (first.data.Recipient == "") == (pc.data.Recipient == "") &&
+				(first.data.ReplyAddress == "") == (pc.data.ReplyAddress == "") &&
+				(first.data.RoleText == "") == (pc.data.RoleText == "") &&
+				(first.m.replyTo == "") == (pc.m.replyTo == "") &&
+				reflect.DeepEqual(cand.data, d) && reflect.DeepEqual(cand.m, m) {
+				g = cand
+				break
+			}
+		}
+		if g == nil {
+			g = &copyGroup{data: d, m: m}
+			groups = append(groups, g)
+		}
+		g.members = append(g.members, i)
+	}
+	r := sharedRender{c: c, tmpl: tmpl, statementID: statementID, eventID: eventID, copies: copies,
+		marks: newValueMarks(), now: c.Now()}
+	for _, g := range groups {
+		n, err := r.group(g)
+		if err != nil {
+			return nil, 0, err
+		}
+		spliced += n
+	}
+	rows = make([]*store.OutboxMail, 0, len(copies))
+	for _, pc := range copies {
+		if pc.row != nil {
+			rows = append(rows, pc.row)
+		}
+	}
+	return rows, spliced, nil
+}
+
+// sharedRender is the rendering of one mail's copies. Its header is the
+// same for every copy, apart from the marked values, and is formatted once
+// (per subject, should a template's subject depend on the group); each
+// group adds its body, which goes as 7bit, as it is.
+type sharedRender struct {
+	c                      *Composer
+	tmpl                   string
+	statementID, eventID   int64
+	copies                 []personalCopy
+	marks                  valueMarks
+	now                    time.Time
+	header                 []byte
+	headerSubject          string
+	headerReplyTo, haveHdr bool
+}
+
+// whole renders one copy by itself, as for a mail not made of shared parts.
+func (r *sharedRender) whole(pc *personalCopy) error {
+	var err error
+	if pc.m.subject, pc.m.body, err = r.c.Templates.Mail(r.tmpl, pc.data); err != nil {
+		return err
+	}
+	pc.row, err = r.c.render(r.statementID, r.eventID, pc.m)
+	return err
+}
+
+// headerFor is the formatted header for m, whose values are marks.
+func (r *sharedRender) headerFor(m outgoing) ([]byte, error) {
+	if r.haveHdr && r.headerSubject == m.subject && r.headerReplyTo == (m.replyTo != "") {
+		return r.header, nil
+	}
+	var buf bytes.Buffer
+	// CreateSingleInlineWriter writes the header at once; the body is
+	// written by the caller as go-message's 7bit encoder would (see group).
+	if _, err := gomail.CreateSingleInlineWriter(&buf, r.c.mimeHeader(m, r.marks.msgID, r.now, true)); err != nil {
+		return nil, fmt.Errorf("render %s: %w", m.kind, err)
+	}
+	r.header, r.headerSubject, r.headerReplyTo, r.haveHdr = buf.Bytes(), m.subject, m.replyTo != "", true
+	return r.header, nil
+}
+
+// group sets the row of each copy of g: made from the group's shared
+// pieces, or, where a check fails, rendered whole; it returns how many
+// were made from pieces.
+func (r *sharedRender) group(g *copyGroup) (spliced int, err error) {
+	c, vm, copies := r.c, r.marks, r.copies
+	wholeAll := func() error {
+		for _, i := range g.members {
+			if err := r.whole(&copies[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	first := &copies[g.members[0]]
+	d, m := g.data, g.m
+	if first.data.Recipient != "" {
+		d.Recipient = vm.recipient
+	}
+	if first.data.ReplyAddress != "" {
+		d.ReplyAddress = vm.replyAddress
+	}
+	if first.data.RoleText != "" {
+		d.RoleText = vm.roleText
+	}
+	if first.m.replyTo != "" {
+		m.replyTo = vm.replyTo
+	}
+	subject, text, err := c.Templates.Mail(r.tmpl, d)
+	if err != nil {
+		return 0, err
+	}
+	body := crlfText(text)
+	// A body that is not 7bit goes quoted-printable, whose lines break at
+	// places that depend on the values: each copy whole.
+	if strings.Contains(subject, vm.core) || !isSevenBit(body) {
+		return 0, wholeAll()
+	}
+	m.subject = subject
+	header, err := r.headerFor(m)
+	if err != nil {
+		return 0, err
+	}
+	// go-message's 7bit encoder writes a body whose lines are at most 998
+	// octets (isSevenBit) as it is: the mail is the header, then the body.
+	raw := make([]byte, 0, len(header)+len(body))
+	raw = append(append(raw, header...), body...)
+	parts, order, ok := vm.splice(raw)
+	if !ok {
+		return 0, wholeAll()
+	}
+	size := 0
+	for _, p := range parts {
+		size += len(p)
+	}
+	// Stored once for the group (store.SharedParts), unless each copy is
+	// signed: a signature is a copy's own.
+	var stored *store.SharedParts
+	if c.DKIM == nil {
+		stored = &store.SharedParts{Parts: parts}
+	}
+	for _, i := range g.members {
+		pc := &copies[i]
+		msgID := c.newMessageID(pc.m.kind)
+		var vals [valCount]string
+		vals[valRecipient], vals[valReplyAddress], vals[valRoleText] = pc.data.Recipient, pc.data.ReplyAddress, pc.data.RoleText
+		vals[valReplyTo], vals[valMessageID] = pc.m.replyTo, msgID
+		if !valuesFit(vals) {
+			if err := r.whole(pc); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		out := make([]byte, 0, size+len(order)*64)
+		long := false
+		for k, p := range parts {
+			out = append(out, p...)
+			if k < len(order) {
+				at := len(out)
+				out = append(out, vals[order[k]]...)
+				long = long || lineLonger(out, at, parts[k+1])
+			}
+		}
+		if long { // a line grew past 998 octets
+			if err := r.whole(pc); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		cm := pc.m
+		cm.subject, cm.body = subject, ""
+		if pc.row, err = c.outboxRow(r.statementID, r.eventID, cm, msgID, r.now, out); err != nil {
+			return 0, fmt.Errorf("render %s: %w", pc.m.kind, err)
+		}
+		if stored != nil {
+			fill := make([][]byte, len(order))
+			for k, v := range order {
+				fill[k] = []byte(vals[v])
+			}
+			pc.row.Shared, pc.row.Fill = stored, fill
+		}
+		spliced++
+	}
+	return spliced, nil
+}
+
+// lineLonger reports whether the line holding out[at:] (a value just
+// appended) is longer than SMTP carries (RFC 5322 2.1.1: 998 octets), as
+// far as it goes into next, the part that follows. A line that goes on
+// past next holds another value, whose check measures it whole.
+func lineLonger(out []byte, at int, next []byte) bool {
+	n := len(out) - (bytes.LastIndexByte(out[:at], '\n') + 1)
+	if i := bytes.IndexByte(next, '\r'); i >= 0 {
+		return n+i > 998
+	}
+	return n+len(next) > 998
+}
+
+// valuesFit reports whether a copy's values may replace the marks: each
+// printable ASCII, without spaces in a header, the Reply-To formatted as
+// "<addr>".
+func valuesFit(vals [valCount]string) bool {
+	for k, v := range vals {
+		if !printable(v, k == valRoleText) {
+			return false
+		}
+	}
+	if v := vals[valReplyTo]; v != "" && (&mail.Address{Address: v}).String() != "<"+v+">" {
+		return false
+	}
+	return true
+}
