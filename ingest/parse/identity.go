@@ -148,23 +148,49 @@ func Identity(raw []byte, rawSum string) (messageID, id, legacy string) {
 // for a last line without a line end, which is passed as it is. line is a
 // slice of raw: fn must not keep it.
 func normalizedLines(raw []byte, fn func(line []byte, nl bool)) {
-	start := 0
-	for i := 0; i < len(raw); i++ {
-		switch raw[i] {
-		case '\r':
-			fn(bytes.TrimRight(raw[start:i], " \t"), true)
-			if i+1 < len(raw) && raw[i+1] == '\n' {
-				i++
+	// Line ends are found with bytes.IndexByte (vectorized) rather than a
+	// byte loop: this runs over every message. nextLF is where the next LF
+	// is, kept across lines so that a message of lone CRs is not searched
+	// again for each of them.
+	nextLF := -2 // not searched yet
+	off := 0     // raw[off:] is what is left
+	for off < len(raw) {
+		if nextLF != -1 && nextLF < off {
+			if i := bytes.IndexByte(raw[off:], '\n'); i >= 0 {
+				nextLF = off + i
+			} else {
+				nextLF = -1
 			}
-			start = i + 1
-		case '\n':
-			fn(bytes.TrimRight(raw[start:i], " \t"), true)
-			start = i + 1
 		}
+		end := len(raw)
+		if nextLF >= 0 {
+			end = nextLF
+		}
+		if cr := bytes.IndexByte(raw[off:end], '\r'); cr >= 0 {
+			cr += off
+			fn(trimBlank(raw[off:cr]), true)
+			off = cr + 1
+			if off == nextLF {
+				off++ // CRLF
+			}
+			continue
+		}
+		if nextLF < 0 {
+			fn(raw[off:], false)
+			return
+		}
+		fn(trimBlank(raw[off:end]), true)
+		off = end + 1
 	}
-	if start < len(raw) {
-		fn(raw[start:], false)
+}
+
+// trimBlank is b without the spaces and tabs at its end (bytes.TrimRight
+// builds its set of characters on every call).
+func trimBlank(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
 	}
+	return b
 }
 
 // LegacyIdentity is the identity of liaisond before trace headers and line

@@ -1,8 +1,12 @@
 package parse
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
+
+	"liaisond/internal/benchmail"
 )
 
 // TestIdentity: a re-delivery by another path is the same message (DESIGN
@@ -65,4 +69,66 @@ func FuzzIdentity(f *testing.F) {
 			t.Errorf("a Received line changes the identity of %q", lf)
 		}
 	})
+}
+
+// normalizedLinesByByte is normalizedLines as first written, a byte at a
+// time: the reference for FuzzNormalizedLines.
+func normalizedLinesByByte(raw []byte, fn func(line []byte, nl bool)) {
+	start := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '\r':
+			fn(bytes.TrimRight(raw[start:i], " \t"), true)
+			if i+1 < len(raw) && raw[i+1] == '\n' {
+				i++
+			}
+			start = i + 1
+		case '\n':
+			fn(bytes.TrimRight(raw[start:i], " \t"), true)
+			start = i + 1
+		}
+	}
+	if start < len(raw) {
+		fn(raw[start:], false)
+	}
+}
+
+func FuzzNormalizedLines(f *testing.F) {
+	for _, s := range []string{"", "a", "a\r\nb\n", "a\rb\r\r\n\n", "x \t\r\n y\t", "\r", "\n", "\r\n", "a\n\r", "a \r \n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		collect := func(split func([]byte, func([]byte, bool))) string {
+			var b strings.Builder
+			split(raw, func(line []byte, nl bool) { fmt.Fprintf(&b, "%q %v\n", line, nl) })
+			return b.String()
+		}
+		if got, want := collect(normalizedLines), collect(normalizedLinesByByte); got != want {
+			t.Errorf("normalizedLines(%q):\n%s\nwant\n%s", raw, got, want)
+		}
+	})
+}
+
+func BenchmarkIdentity(b *testing.B) {
+	raw := benchmail.Submission(1, "bench-1@itu.example", benchmail.PDF(1, 36*1024))
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		Identity(raw, "x")
+	}
+}
+
+func BenchmarkNormalizedLines(b *testing.B) {
+	raw := benchmail.Submission(1, "bench-1@itu.example", benchmail.PDF(1, 36*1024))
+	b.SetBytes(int64(len(raw)))
+	for _, impl := range []struct {
+		name  string
+		split func([]byte, func([]byte, bool))
+	}{{"indexbyte", normalizedLines}, {"bytewise", normalizedLinesByByte}} {
+		b.Run(impl.name, func(b *testing.B) {
+			n := 0
+			for b.Loop() {
+				impl.split(raw, func(line []byte, nl bool) { n += len(line) })
+			}
+		})
+	}
 }
