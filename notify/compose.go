@@ -54,7 +54,6 @@ type Composer struct {
 	Templates *templates.Set
 	Directory func() *directory.Directory // the current directory (reloaded on SIGHUP)
 	Now       func() time.Time
-	DKIM      *DKIMKeyring // nil, or holding no signer: mail goes out unsigned
 }
 
 // Compose queues the mails caused by ev. Events that cause no mail are fine.
@@ -474,7 +473,7 @@ func (c *Composer) queueCopies(tx *store.Tx, tmpl string, statementID, eventID i
 	return tx.InsertOutboxMany(rows)
 }
 
-// renderCopies renders the copies of one mail (template, MIME, DKIM signature) in
+// renderCopies renders the copies of one mail (template, MIME) in
 // parallel and returns their outbox rows in order, none for a copy to
 // ourselves. It needs nothing of the database.
 func (c *Composer) renderCopies(tmpl string, statementID, eventID int64, copies []personalCopy) ([]*store.OutboxMail, error) {
@@ -586,7 +585,7 @@ func (c *Composer) render(statementID, eventID int64, m outgoing) (*store.Outbox
 	if err != nil {
 		return nil, err
 	}
-	return c.outboxRow(statementID, eventID, m, msgID, now, raw)
+	return c.outboxRow(statementID, eventID, m, msgID, now, raw), nil
 }
 
 // renderMIME renders m to a mail's bytes and says whether its body went
@@ -663,21 +662,16 @@ func (c *Composer) mimeHeader(m outgoing, msgID string, now time.Time, sevenBit 
 	return h
 }
 
-// outboxRow is the outbox row of a rendered mail, signed if DKIM is on.
-func (c *Composer) outboxRow(statementID, eventID int64, m outgoing, msgID string, now time.Time, raw []byte) (*store.OutboxMail, error) {
-	var err error
-	if c.DKIM != nil {
-		// Signed before it is stored: what the outbox holds is what is sent.
-		if raw, err = c.DKIM.Sign(raw); err != nil {
-			return nil, fmt.Errorf("render %s: %w", m.kind, err)
-		}
-	}
-	row := &store.OutboxMail{
+// outboxRow is the outbox row of a rendered mail. Its bytes are stored
+// unsigned: the Sender DKIM-signs each mail as it goes out
+// (Sender.signForSending), with the key current then, so that no signing
+// delays the answer to whoever sent us the mail that caused it.
+func (c *Composer) outboxRow(statementID, eventID int64, m outgoing, msgID string, now time.Time, raw []byte) *store.OutboxMail {
+	return &store.OutboxMail{
 		StatementID: statementID, EventID: eventID, Kind: m.kind,
 		EnvelopeFrom: c.Config.From.Address, Rcpt: m.rcpt, From: strings.ToLower(c.Config.From.Address),
 		To: bareAddrs(m.to), Cc: bareAddrs(m.cc), Subject: m.subject, MessageID: msgID, Raw: raw, CreatedAt: now,
 	}
-	return row, nil
 }
 
 // isSevenBit reports whether text (with CRLF line ends) may go as 7bit

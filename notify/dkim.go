@@ -18,8 +18,9 @@ import (
 
 // DKIMSigner signs outgoing mail for Domain (RFC 6376), so that receivers
 // that require DKIM alignment with the From domain (DMARC, RFC 7489) take
-// it. The Composer signs each mail before it is stored in the outbox: a mail
-// is never sent, or left queued across a crash, unsigned.
+// it. The outbox holds mail unsigned; the Sender signs each mail just
+// before its transport gets it (Sender.signForSending), and a mail that
+// cannot be signed is retried, never sent unsigned.
 type DKIMSigner struct {
 	Domain   string
 	Selector string

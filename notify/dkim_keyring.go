@@ -3,9 +3,9 @@ package notify
 import "sync/atomic"
 
 // DKIMKeyring holds the signer in use. The operator rotates the key
-// (SIGHUP) while composers sign in write transactions on other goroutines:
-// the signer is swapped whole through an atomic pointer, so each mail is
-// signed by one consistent selector and key, the old or the new.
+// (SIGHUP) while the outbox sender signs on another goroutine: the signer
+// is swapped whole through an atomic pointer, so each mail is signed by one
+// consistent selector and key, the old or the new.
 type DKIMKeyring struct {
 	current atomic.Pointer[DKIMSigner]
 }
@@ -17,7 +17,8 @@ func NewDKIMKeyring(s *DKIMSigner) *DKIMKeyring {
 	return k
 }
 
-// Store makes s the signer of every mail composed from now on.
+// Store makes s the signer of every mail sent from now on, queued before
+// or not.
 func (k *DKIMKeyring) Store(s *DKIMSigner) { k.current.Store(s) }
 
 // Current is the signer in use (nil: mail goes out unsigned).

@@ -59,6 +59,9 @@ type Sender struct {
 	// Alerts, when set, tells the secretariat once about mail that failed
 	// for good (DESIGN 5.4).
 	Alerts *Composer
+	// DKIM, when set and holding a signer, signs each mail as it goes out
+	// (signForSending); the outbox holds mail unsigned.
+	DKIM *DKIMKeyring
 	// Busy, when set, reports whether mail is being received. The sender
 	// then waits before each mail, at most MaxYield in all per batch:
 	// whoever sends us mail waits for our 250, while a notification may
@@ -160,9 +163,9 @@ type Reconciler interface {
 // database knows: either the crash came before the server's 250, or in the
 // instant between the 250 and that commit (or, the commit being
 // UpdateNoSync's, a power failure came before it reached the disk). A transport that can look
-// (Reconciler) decides; otherwise the mail is queued again, byte for byte,
-// with the same Message-ID, so that a receiver that saw it can recognise
-// the copy.
+// (Reconciler) decides; otherwise the mail is queued again, byte for byte
+// (its DKIM signature made anew when it goes), with the same Message-ID,
+// so that a receiver that saw it can recognise the copy.
 func (s *Sender) Reconcile(ctx context.Context) error {
 	var found, requeued int
 	err := s.Store.Update(ctx, func(tx *store.Tx) error {
@@ -244,7 +247,7 @@ func (s *Sender) deliverBatch(ctx context.Context, batch []*store.OutboxMail) (i
 		if ctx.Err() != nil {
 			break
 		}
-		outcomes[i] = s.Transport.Send(ctx, m)
+		outcomes[i] = s.attempt(ctx, m)
 		tried++
 		if outcomes[i] != nil {
 			continue

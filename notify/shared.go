@@ -261,12 +261,10 @@ func (r *sharedRender) group(g *copyGroup) (spliced int, err error) {
 	for _, p := range parts {
 		size += len(p)
 	}
-	// Stored once for the group (store.SharedParts), unless each copy is
-	// signed: a signature is a copy's own.
-	var stored *store.SharedParts
-	if c.DKIM == nil {
-		stored = &store.SharedParts{Parts: parts}
-	}
+	// Stored once for the group (store.SharedParts), DKIM or not: the
+	// outbox holds mail unsigned, and the Sender signs each copy when it
+	// goes out (Sender.signForSending).
+	stored := &store.SharedParts{Parts: parts}
 	for _, i := range g.members {
 		pc := &copies[i]
 		msgID := c.newMessageID(pc.m.kind)
@@ -297,16 +295,12 @@ func (r *sharedRender) group(g *copyGroup) (spliced int, err error) {
 		}
 		cm := pc.m
 		cm.subject, cm.body = subject, ""
-		if pc.row, err = c.outboxRow(r.statementID, r.eventID, cm, msgID, r.now, out); err != nil {
-			return 0, fmt.Errorf("render %s: %w", pc.m.kind, err)
+		pc.row = c.outboxRow(r.statementID, r.eventID, cm, msgID, r.now, out)
+		fill := make([][]byte, len(order))
+		for k, v := range order {
+			fill[k] = []byte(vals[v])
 		}
-		if stored != nil {
-			fill := make([][]byte, len(order))
-			for k, v := range order {
-				fill[k] = []byte(vals[v])
-			}
-			pc.row.Shared, pc.row.Fill = stored, fill
-		}
+		pc.row.Shared, pc.row.Fill = stored, fill
 		spliced++
 	}
 	return spliced, nil

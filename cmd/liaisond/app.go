@@ -131,7 +131,6 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 			AnswerRatePerHour: cfg.Trust.ReplyRatePerHour,
 		},
 		Keys: a.keys, Templates: a.templates, Directory: a.dir.Load, Now: a.clock,
-		DKIM: a.dkim,
 	}
 	if cfg.Outbound.DKIMKeyFile != "" {
 		key, err := notify.LoadDKIMKey(cfg.resolve(cfg.Outbound.DKIMKeyFile))
@@ -169,6 +168,8 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		GiveUpAfter: cfg.Outbound.GiveUpAfter.Duration,
 		Alerts:      a.composer,
 		Busy:        a.receiving.busy,
+		// Signs each mail as it goes out, with the key a SIGHUP loaded last.
+		DKIM: a.dkim,
 	}
 	return a, nil
 }

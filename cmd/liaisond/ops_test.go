@@ -341,6 +341,25 @@ func TestDKIMSigned(t *testing.T) {
 					t.Errorf("%s: a changed Subject still verifies", filepath.Base(f))
 				}
 			}
+			// Signed as they went, not when they were queued: the outbox
+			// holds them unsigned, the notification's copies as shared parts.
+			db, err := sql.Open("sqlite3", "file:"+filepath.Join(d.dir, "data", "liaisond.db")+"?mode=ro")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var mails, signed, notifications, shared int
+			err = db.QueryRow(`SELECT count(*),
+				count(*) FILTER (WHERE instr(r.raw, CAST('DKIM-Signature' AS BLOB)) > 0 OR instr(s.parts, CAST('DKIM-Signature' AS BLOB)) > 0),
+				count(*) FILTER (WHERE o.kind = 'notification'), count(r.shared_id) FILTER (WHERE o.kind = 'notification')
+				FROM outbox o JOIN outbox_raw r ON r.id = o.id LEFT JOIN outbox_shared s ON s.id = r.shared_id`).Scan(&mails, &signed, &notifications, &shared)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mails < len(files) || signed != 0 || notifications < 5 || shared != notifications {
+				t.Errorf("outbox: %d mails (%d delivered), %d stored signed; %d of %d notification copies stored as shared parts",
+					mails, len(files), signed, shared, notifications)
+			}
 		})
 	}
 }
