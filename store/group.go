@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Group commit (DESIGN 10): every commit reported done is an fsync of the
@@ -135,6 +136,8 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 		}
 		return nil, 0
 	}
+	began := time.Now()
+	defer func() { s.groupLockHeld.Add(int64(time.Since(began))) }()
 	var applied []*groupMember
 	stmts := s.newStmtCache(s.w)
 	defer s.keep(stmts) // after the transaction, whichever way it ends
@@ -237,6 +240,11 @@ func runMember(tx *Tx, fn func(tx *Tx) error) (err error) {
 // a figure for benchmarks and the shutdown log (WALSyncs counts the fsyncs
 // that made them durable).
 func (s *Store) WriteCommits() int64 { return s.commits.Load() }
+
+// GroupLockHeld is how long received messages' group transactions held the
+// write lock in all, from BEGIN to the end of COMMIT (the fsync is after):
+// divided by the messages, the serial part of taking one in.
+func (s *Store) GroupLockHeld() time.Duration { return time.Duration(s.groupLockHeld.Load()) }
 
 // GroupCommits is the number of those commits that were UpdateGrouped's
 // shared transactions (received messages).

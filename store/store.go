@@ -52,6 +52,7 @@ type Store struct {
 	// The background checkpointer (checkpoint.go).
 	ckWake, ckStop, ckDone chan struct{}
 	groupCommits           atomic.Int64 // of which UpdateGrouped's
+	groupLockHeld          atomic.Int64 // nanoseconds UpdateGrouped's transactions held the write lock
 	// testHookCommit, if set, runs before a group's commit; its error
 	// stands for the commit's.
 	testHookCommit func() error

@@ -182,6 +182,19 @@ func daemonCommits(b testing.TB, d *daemon) (all, received int64) {
 	return all, received
 }
 
+// daemonLockMS reads how long a stopped daemon's received mail held the
+// write lock (-1 for a liaisond that does not count it).
+func daemonLockMS(d *daemon) int64 {
+	log := d.stderr.String()
+	i := strings.LastIndex(log, "received_mail_lock_ms=")
+	if i < 0 {
+		return -1
+	}
+	var n int64
+	fmt.Sscanf(log[i:], "received_mail_lock_ms=%d", &n)
+	return n
+}
+
 // daemonFsyncs reads the fsyncs of the WAL a stopped daemon logged (-1 for a
 // liaisond that does not count them).
 func daemonFsyncs(d *daemon) int64 {
@@ -254,13 +267,13 @@ func BenchmarkVersusMailpit(b *testing.B) {
 		}
 		d.stop(b)
 		_, received := daemonCommits(b, d)
-		fsyncs := daemonFsyncs(d)
+		fsyncs, lockMS := daemonFsyncs(d), daemonLockMS(d)
 		mpRate, lRate := total/mailpitTime.Seconds(), total/liaisondTime.Seconds()
 		b.ReportMetric(mpRate, "mailpit-msg/s")
 		b.ReportMetric(lRate, "liaisond-msg/s")
 		b.ReportMetric(lRate/mpRate, "x-mailpit")
-		fmt.Printf("versus mailpit: %d messages (~54 KB, half with a PDF, half with a .docx) from %d clients: Mailpit v1.33.1 %.2fs (%.0f msg/s) until its API counts them all; liaisond %.2fs (%.0f msg/s) until the last 250, each on disk (fsynced WAL) with its statement and mails in the outbox (%d group commits, %d fsyncs in the daemon's life); liaisond/Mailpit %.2fx; liaisond's %d mails (notifications, receipts) all delivered to the smarthost %.2fs after the first message\n",
-			total, clients, mailpitTime.Seconds(), mpRate, liaisondTime.Seconds(), lRate, received, fsyncs, lRate/mpRate, mails, delivered.Seconds())
+		fmt.Printf("versus mailpit: %d messages (~54 KB, half with a PDF, half with a .docx) from %d clients: Mailpit v1.33.1 %.2fs (%.0f msg/s) until its API counts them all; liaisond %.2fs (%.0f msg/s) until the last 250, each on disk (fsynced WAL) with its statement and mails in the outbox (%d group commits, %d fsyncs in the daemon's life, the write lock held %.2f ms per message); liaisond/Mailpit %.2fx; liaisond's %d mails (notifications, receipts) all delivered to the smarthost %.2fs after the first message\n",
+			total, clients, mailpitTime.Seconds(), mpRate, liaisondTime.Seconds(), lRate, received, fsyncs, float64(lockMS)/total, lRate/mpRate, mails, delivered.Seconds())
 	}
 }
 
