@@ -6,8 +6,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/mail"
 	"runtime"
 	"strings"
@@ -420,6 +422,7 @@ func (c *Composer) collectCopies(rateTx *store.Tx, kind string, st *store.Statem
 	all := append(append([]recipient{}, to...), cc...)
 	copies := make([]personalCopy, 0, len(all))
 	answer := isAnswerKind(kind)
+	base := c.statementData(st) // the same for every copy; each gets its own fields below
 	for _, r := range all {
 		if answer && rateTx != nil {
 			over, err := c.overAnswerRate(rateTx, r.addr)
@@ -430,7 +433,7 @@ func (c *Composer) collectCopies(rateTx *store.Tx, kind string, st *store.Statem
 				continue // its share of answers this hour is used up (DESIGN 7)
 			}
 		}
-		d := c.statementData(st)
+		d := base
 		d.Recipient = r.addr
 		replyTo := ""
 		if !r.list {
@@ -477,6 +480,19 @@ func (c *Composer) queueCopies(tx *store.Tx, tmpl string, statementID, eventID i
 // parallel and returns their outbox rows in order, none for a copy to
 // ourselves. It needs nothing of the database.
 func (c *Composer) renderCopies(tmpl string, statementID, eventID int64, copies []personalCopy) ([]*store.OutboxMail, error) {
+	if len(copies) > 0 {
+		// The copies of a mail have the same To and Cc: formatted once.
+		var h gomail.Header
+		h.SetAddressList("To", headerAddrs(copies[0].m.to))
+		if len(copies[0].m.cc) > 0 {
+			h.SetAddressList("Cc", headerAddrs(copies[0].m.cc))
+		}
+		for i := range copies {
+			if sameRecipients(copies[i].m.to, copies[0].m.to) && sameRecipients(copies[i].m.cc, copies[0].m.cc) {
+				copies[i].m.toValue, copies[i].m.ccValue = h.Get("To"), h.Get("Cc")
+			}
+		}
+	}
 	var wg sync.WaitGroup
 	work := make(chan *personalCopy)
 	for range min(runtime.GOMAXPROCS(0), len(copies)) {
@@ -541,9 +557,12 @@ func (c *Composer) rejection(tx *store.Tx, ev *store.Event, data store.AnswerDat
 type outgoing struct {
 	kind, rcpt, replyTo, subject, body string
 	to, cc                             []recipient
-	inReplyTo                          string
-	references                         []string
-	answer                             bool // Auto-Submitted: auto-replied rather than auto-generated
+	// toValue and ccValue are the To and Cc headers already formatted,
+	// the same for every copy of a mail; "" formats them from to and cc.
+	toValue, ccValue string
+	inReplyTo        string
+	references       []string
+	answer           bool // Auto-Submitted: auto-replied rather than auto-generated
 }
 
 func (c *Composer) queue(tx *store.Tx, statementID, eventID int64, m outgoing) error {
@@ -565,8 +584,14 @@ func (c *Composer) render(statementID, eventID int64, m outgoing) (*store.Outbox
 	var h gomail.Header
 	h.SetDate(now)
 	h.SetAddressList("From", []*gomail.Address{{Name: c.Config.From.Name, Address: c.Config.From.Address}})
-	h.SetAddressList("To", headerAddrs(m.to))
-	if len(m.cc) > 0 {
+	if m.toValue != "" {
+		h.Set("To", m.toValue) // formatted once for all the copies (renderCopies)
+	} else {
+		h.SetAddressList("To", headerAddrs(m.to))
+	}
+	if m.ccValue != "" {
+		h.Set("Cc", m.ccValue)
+	} else if len(m.cc) > 0 {
 		h.SetAddressList("Cc", headerAddrs(m.cc))
 	}
 	if m.replyTo != "" {
@@ -591,14 +616,22 @@ func (c *Composer) render(statementID, eventID int64, m outgoing) (*store.Outbox
 	h.Set("X-Auto-Response-Suppress", "All") // Exchange: no out-of-office replies to us
 	h.Set("MIME-Version", "1.0")
 	h.SetContentType("text/plain", map[string]string{"charset": "utf-8"})
-	h.Set("Content-Transfer-Encoding", "quoted-printable")
+	body := strings.ReplaceAll(strings.ReplaceAll(m.body, "\r\n", "\n"), "\n", "\r\n")
+	// The lightest encoding that carries the text (RFC 2045 6): ASCII in
+	// lines that SMTP carries as they are goes as it is; other text is
+	// quoted-printable.
+	if isSevenBit(body) {
+		h.Set("Content-Transfer-Encoding", "7bit")
+	} else {
+		h.Set("Content-Transfer-Encoding", "quoted-printable")
+	}
 	var buf bytes.Buffer
+	buf.Grow(len(body) + 2048)
 	w, err := gomail.CreateSingleInlineWriter(&buf, h)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", m.kind, err)
 	}
-	body := strings.ReplaceAll(m.body, "\r\n", "\n")
-	if _, err := w.Write([]byte(strings.ReplaceAll(body, "\n", "\r\n"))); err != nil {
+	if _, err := io.WriteString(w, body); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
@@ -619,10 +652,52 @@ func (c *Composer) render(statementID, eventID int64, m outgoing) (*store.Outbox
 	return row, nil
 }
 
+// isSevenBit reports whether text (with CRLF line ends) may go as 7bit
+// (RFC 2045 2.7): ASCII without NUL or a CR or LF out of a line end, in
+// lines of at most 998 octets (RFC 5322 2.1.1).
+func isSevenBit(text string) bool {
+	line := 0
+	for i := 0; i < len(text); i++ {
+		switch b := text[i]; {
+		case b == '\r':
+			if i+1 >= len(text) || text[i+1] != '\n' {
+				return false
+			}
+			i++
+			line = 0
+		case b == '\n', b == 0, b >= 0x80:
+			return false
+		default:
+			if line++; line > 998 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// newMessageID makes a Message-ID: the kind, the time, and 8 random bytes
+// (unique alone). The time first keeps the outbox's Message-ID index in
+// order: the dozen copies of one notification go to the end of one page,
+// not to a dozen random pages, each a page the write transaction writes.
 func (c *Composer) newMessageID(kind string) string {
-	var b [12]byte
-	rand.Read(b[:])
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixNano()))
+	rand.Read(b[8:])
 	return fmt.Sprintf("%s.%s@%s", kind, hex.EncodeToString(b[:]), c.Config.Domain)
+}
+
+// sameRecipients reports whether a and b name the same recipients in order.
+func sameRecipients(a, b []recipient) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].name != b[i].name || a[i].addr != b[i].addr {
+			return false
+		}
+	}
+	return true
 }
 
 func headerAddrs(rs []recipient) []*gomail.Address {

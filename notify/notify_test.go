@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -385,4 +386,45 @@ func decodeQP(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(string(b), "\r\n", "\n")
+}
+
+// TestTransferEncoding: ASCII text in short lines goes as it is (7bit);
+// anything else as quoted-printable; both read back as the text.
+func TestTransferEncoding(t *testing.T) {
+	long := strings.Repeat("x", 999)
+	for _, tc := range []struct {
+		text, cte, want string // want: the text read back, when not text
+	}{
+		{"Dear colleagues,\nplain text.\n", "7bit", ""},
+		{"Grüße aus Genf\n", "quoted-printable", ""},
+		{long + "\n", "quoted-printable", ""},
+		{strings.Repeat("y", 998) + "\n", "7bit", ""},
+		{"a\x00b\n", "quoted-printable", ""},
+		{"bare\rCR\n", "quoted-printable", "bare\nCR\n"}, // as before: a CR alone ends a line
+	} {
+		if tc.want == "" {
+			tc.want = tc.text
+		}
+		c := newComposer(t)
+		row, err := c.render(1, 1, outgoing{kind: "notification", rcpt: "alice@ccamp.example", to: []recipient{{addr: "alice@ccamp.example"}},
+			subject: "s", body: tc.text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := mail.ReadMessage(bytes.NewReader(row.Raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Header.Get("Content-Transfer-Encoding"); got != tc.cte {
+			t.Errorf("%.20q: Content-Transfer-Encoding %s, want %s", tc.text, got, tc.cte)
+		}
+		var r io.Reader = m.Body
+		if tc.cte == "quoted-printable" {
+			r = quotedprintable.NewReader(m.Body)
+		}
+		body, _ := io.ReadAll(r)
+		if got := strings.ReplaceAll(string(body), "\r\n", "\n"); got != tc.want {
+			t.Errorf("%.20q: read back as %.40q", tc.text, got)
+		}
+	}
 }

@@ -10,7 +10,7 @@ import (
 
 // TestRepliesSinceUsesPartialIndex: the answer rate counts the answer
 // kinds of one recipient through outbox_rcpt, which holds only those
-// (migration 0012), and still counts right.
+// (migration 0014), and still counts right.
 func TestRepliesSinceUsesPartialIndex(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()

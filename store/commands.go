@@ -100,7 +100,7 @@ func (t *Tx) RepliesSince(rcpt string, kinds []string, since time.Time) (int, er
 
 // repliesSinceQuery writes the kinds into the query as literals, not
 // parameters: the index outbox_rcpt holds only the rows of AnswerKinds
-// (migration 0012), and SQLite uses a partial index only for a query whose
+// (migration 0014), and SQLite uses a partial index only for a query whose
 // condition says so in the same words.
 func repliesSinceQuery(kinds []string) string {
 	quoted := make([]string, len(kinds))

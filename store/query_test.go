@@ -79,7 +79,7 @@ func TestFTSTerms(t *testing.T) {
 }
 
 // TestFTSPartiesOnce: a statement's parties are indexed once by
-// InsertStatement (migration 0012), and searching by an addressee or a
+// InsertStatement (migration 0014), and searching by an addressee or a
 // contact stays right after the insert, a redirect (ReplaceTo), a contact
 // added later and an update, for statements with ids of their own and
 // ids SQLite picks.

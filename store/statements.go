@@ -148,7 +148,7 @@ func (t *Tx) InsertStatement(st *Statement) error {
 		}
 	}
 	// The parties are indexed once, now that the addressees and contacts
-	// are in (migration 0012): the triggers of those tables re-index only
+	// are in (migration 0014): the triggers of those tables re-index only
 	// a statement already indexed.
 	if _, err := t.exec(`INSERT INTO parties_fts (rowid, bodies, contacts) SELECT id, bodies, contacts FROM parties_fts_text WHERE id = ?`, st.ID); err != nil {
 		return fmt.Errorf("index the parties of LS-%d: %w", st.ID, err)

@@ -61,7 +61,7 @@ func TestUpgradeFromFirstSchema(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A field and an attachment, whose tables 0012 makes anew.
+	// A field and an attachment, whose tables 0014 makes anew.
 	for _, q := range []string{
 		`INSERT INTO fields (statement_id, pos, name, value) VALUES (3, 1, 'url', 'https://x.example/3.pdf')`,
 		`INSERT INTO blobs (sha256, size, data) VALUES ('abc', 4, x'25504446')`,
