@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"mime"
 	"net/mail"
 	"net/textproto"
@@ -130,12 +131,13 @@ func (m *Message) IsSevere() bool {
 // (no header section); malformed MIME yields a Message with what could be recovered plus Problems.
 // It never panics (recover inside and turn a panic into an error, as enmime has had panics on hostile input).
 func ParseMessage(raw []byte) (m *Message, rerr error) {
-	return parseMessage(raw, false)
+	return parseMessage(raw, elideFrom)
 }
 
-// parseMessage is ParseMessage; whole hands enmime even the large bodies
-// (tests compare).
-func parseMessage(raw []byte, whole bool) (m *Message, rerr error) {
+// parseMessage is ParseMessage keeping bodies of at least minElided bytes
+// out of enmime (mime_large.go); a negative minElided hands enmime every
+// body (tests compare).
+func parseMessage(raw []byte, minElided int) (m *Message, rerr error) {
 	defer func() {
 		if x := recover(); x != nil {
 			m, rerr = nil, fmt.Errorf("parsing message: internal error: %v", x)
@@ -154,7 +156,7 @@ func parseMessage(raw []byte, whole bool) (m *Message, rerr error) {
 		return nil, errors.New("not a mail message: no header section")
 	}
 
-	p := &msgParser{m: &Message{}, seen: map[string]bool{}, whole: whole}
+	p := &msgParser{m: &Message{}, seen: map[string]bool{}, minElided: minElided}
 	if err := p.parse(raw); err != nil {
 		// A header section but a structure enmime refuses: keep what the
 		// header says and report the problem, so the sender is answered
@@ -211,8 +213,8 @@ type msgParser struct {
 	html       string   // first HTML body part, decoded
 	htmlBodies []string // all HTML body parts, lowercased, to find cid: references
 	candidates []candidate
-	elided     elisions // large bodies kept out of enmime (mime_large.go)
-	whole      bool     // elide nothing
+	elided     elisions // bodies kept out of enmime (mime_large.go)
+	minElided  int      // the size from which they are; negative: none
 
 	seen    map[string]bool // problems already added
 	dropped int             // problems beyond maxProblems
@@ -301,14 +303,21 @@ func (p *msgParser) parseMediaType(v string) (string, map[string]string, []strin
 			}
 		}
 	}
+	// enmime lists them in map order: sorted, the problems they make come
+	// in the same order each time.
+	slices.Sort(invalid)
 	return mt, params, invalid, nil
 }
 
 func (p *msgParser) parse(raw []byte) error {
-	data, cut := limitBoundaryLines(raw)
+	boundaries := scanBoundaries(raw)
+	data, cut := limitBoundaryLines(raw, boundaries)
 	skeleton := data
-	if !p.whole {
-		skeleton, p.elided = elide(data)
+	if p.minElided >= 0 {
+		if cut {
+			boundaries = scanBoundaries(data)
+		}
+		skeleton, p.elided = elide(data, boundaries, p.minElided)
 	}
 	root, err := p.newParser().ReadParts(bytes.NewReader(skeleton))
 	if err != nil {
@@ -734,6 +743,39 @@ func decodeBase64(b []byte) (data []byte, damaged bool) {
 	// read: a large attachment is held once decoded, not also as a filtered
 	// copy of its encoding (full quanta decode alike in pieces or whole).
 	out := make([]byte, 0, base64.RawStdEncoding.DecodedLen(len(b))+3)
+	if n, ok := decodeBase64Clean(out[:cap(out)], b); ok {
+		return out[:n], false
+	}
+	return decodeBase64Tolerant(out, b)
+}
+
+// decodeBase64Clean decodes base64 as mail software writes it, lines of the
+// alphabet with padding at the end only, into out (of DecodedLen size at
+// least), reporting false for anything else. It gives what
+// decodeBase64Tolerant gives for such input, at the speed of encoding/base64
+// (whose decoder skips CR and LF) rather than a byte at a time: one run,
+// since "=" only ends the input; the padding is left out (decoded raw, as
+// decodeBase64Tolerant decodes its runs) with the white space around it.
+func decodeBase64Clean(out, b []byte) (int, bool) {
+	end := len(b)
+	for end > 0 {
+		switch b[end-1] {
+		case '=', '\r', '\n', ' ', '\t':
+			end--
+			continue
+		}
+		break
+	}
+	// Any other character, an "=" or a space before the end, or a last
+	// quantum of one character is an error here; the tolerant decoder
+	// then reads the input again and says what it makes of it.
+	n, err := base64.RawStdEncoding.Decode(out, b[:end])
+	return n, err == nil
+}
+
+// decodeBase64Tolerant is decodeBase64 for any input, out its empty
+// output buffer of DecodedLen capacity.
+func decodeBase64Tolerant(out, b []byte) (data []byte, damaged bool) {
 	var chunk [4096]byte
 	run := chunk[:0]
 	decode := func() {
@@ -962,21 +1004,20 @@ func unflow(s string, delsp bool) string {
 }
 
 // limitBoundaryLines cuts the message before the (maxBoundaryLines+1)th
-// delimiter line of one of its multipart boundaries, bounding enmime's work
-// on thousands of parts.
-func limitBoundaryLines(raw []byte) ([]byte, bool) {
-	boundaries := map[string]bool{}
-	for _, b := range scanBoundaries(raw) {
-		boundaries[b] = true
-	}
-	if len(boundaries) == 0 {
+// delimiter line of one of its multipart boundaries (scanBoundaries),
+// bounding enmime's work on thousands of parts.
+func limitBoundaryLines(raw []byte, scanned []string) ([]byte, bool) {
+	if len(scanned) == 0 {
 		return raw, false
 	}
+	boundaries := map[string]bool{}
+	for _, b := range scanned {
+		boundaries[b] = true
+	}
 	n := 0
-	i := 0
-	for line := range bytes.Lines(raw) {
+	for i, line := range dashLines(raw) {
 		l := bytes.TrimRight(line, " \t\r\n")
-		if len(l) > 2 && l[0] == '-' && l[1] == '-' {
+		if len(l) > 2 {
 			b := l[2:]
 			if boundaries[string(b)] || len(b) > 2 && bytes.HasSuffix(b, []byte("--")) && boundaries[string(b[:len(b)-2])] {
 				n++
@@ -985,9 +1026,36 @@ func limitBoundaryLines(raw []byte) ([]byte, bool) {
 				}
 			}
 		}
-		i += len(line)
 	}
 	return raw, false
+}
+
+// dashLines yields the lines of data (as bytes.Lines splits them) that
+// start with "--", where each starts: the candidates for delimiter lines,
+// found by going from one '-' to the next (base64 has none) rather than
+// line by line.
+func dashLines(data []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		for pos := 0; pos < len(data); {
+			i := bytes.IndexByte(data[pos:], '-')
+			if i < 0 {
+				return
+			}
+			start := pos + i
+			pos = start + 1
+			if start > 0 && data[start-1] != '\n' || start+1 == len(data) || data[start+1] != '-' {
+				continue
+			}
+			end := len(data)
+			if j := bytes.IndexByte(data[start:], '\n'); j >= 0 {
+				end = start + j + 1
+			}
+			if !yield(start, data[start:end]) {
+				return
+			}
+			pos = end
+		}
+	}
 }
 
 // scanBoundaries returns the boundary parameters of all Content-Type header
@@ -1008,8 +1076,20 @@ func scanBoundaries(data []byte) []string {
 		return data[pos:], len(data)
 	}
 	for pos := 0; pos < len(data); {
-		line, next := lineAt(pos)
-		pos = next
+		// A line starting with "content-type" has a '-' 7 bytes in: go
+		// from one '-' to the next (base64 has none) rather than line by
+		// line.
+		i := bytes.IndexByte(data[pos:], '-')
+		if i < 0 {
+			break
+		}
+		start := pos + i - 7
+		pos += i + 1
+		if start < 0 || start > 0 && data[start-1] != '\n' {
+			continue
+		}
+		line, next := lineAt(start)
+		pos = max(pos, next) // the line may end before the '-'
 		if len(line) < 13 || !bytes.EqualFold(line[:12], []byte("content-type")) {
 			continue
 		}

@@ -33,6 +33,24 @@ func TestDecodeBase64Pieces(t *testing.T) {
 		}
 		inputs = append(inputs, junk)
 	}
+	// Line lengths that are no multiple of 4, lines longer than the
+	// chunk the fast path gathers them in, LF only, lone CRs.
+	data := make([]byte, 20000)
+	for i := range data {
+		data[i] = byte(rng.IntN(256))
+	}
+	enc := base64.StdEncoding.EncodeToString(data)
+	for _, width := range []int{1, 3, 77, 4095, 4097, 9000} {
+		for _, nl := range []string{"\r\n", "\n", "\r"} {
+			var lines bytes.Buffer
+			for rest := enc; rest != ""; {
+				k := min(width, len(rest))
+				lines.WriteString(rest[:k] + nl)
+				rest = rest[k:]
+			}
+			inputs = append(inputs, lines.Bytes())
+		}
+	}
 	for i, in := range inputs {
 		got, gotDamaged := decodeBase64(in)
 		want, wantDamaged := decodeBase64Ref(in)
@@ -75,4 +93,68 @@ func decodeBase64Ref(b []byte) (data []byte, damaged bool) {
 		flush()
 	}
 	return out, damaged
+}
+
+// The inputs at the edge of decodeBase64Clean: what it takes must decode
+// as the tolerant decoder decodes it, and what it refuses goes there.
+func TestDecodeBase64FastAndTolerant(t *testing.T) {
+	tests := []struct {
+		in    string
+		clean bool // decodeBase64Clean takes it
+	}{
+		{"", true},
+		{"QUJD", true},
+		{"QUJD\r\n", true},
+		{"QUJDRA==", true},
+		{"QUJDRA==\r\n", true},
+		{"QUJDRA", true},            // unpadded
+		{"QUJDRA=", true},           // short padding
+		{"QUJDRA===\r\n= \t", true}, // extra padding and white space at the end
+		{"QUJD\nRA==", true},        // LF only
+		{"QU\r\nJDRA==", true},      // a line break inside a quantum
+		{"QUJD\rRA==", true},        // a lone CR
+		{"QUJDR", false},            // a last quantum of one character: damaged
+		{"QUJDR===", false},
+		{"QUJD RA==", false},  // a space inside
+		{"QUJD\tRA==", false}, // a tab inside
+		{"QUJD==QUJD", false}, // concatenated blocks
+		{"QQ==\r\nQUJD\r\n", false},
+		{"QUJD*RA==", false}, // outside the alphabet
+		{"QUJD-RA==", false}, // base64url
+		{"=QUJD", false},
+		{"====", true},
+		{"\r\n", true},
+	}
+	for _, tc := range tests {
+		in := []byte(tc.in)
+		buf := make([]byte, base64.RawStdEncoding.DecodedLen(len(in))+3)
+		n, clean := decodeBase64Clean(buf, in)
+		if clean != tc.clean {
+			t.Errorf("%q: decodeBase64Clean took it: %v, want %v", tc.in, clean, tc.clean)
+		}
+		got, gotDamaged := decodeBase64(in)
+		want, wantDamaged := decodeBase64Ref(in)
+		if !bytes.Equal(got, want) || gotDamaged != wantDamaged || clean && (gotDamaged || !bytes.Equal(buf[:n], want)) {
+			t.Errorf("%q: got %q damaged=%v (clean %q), want %q damaged=%v", tc.in, got, gotDamaged, buf[:n], want, wantDamaged)
+		}
+	}
+}
+
+// FuzzDecodeBase64: the fast path and the tolerant decoder agree with the
+// reference on any input.
+func FuzzDecodeBase64(f *testing.F) {
+	f.Add([]byte("QUJDRA==\r\n"))
+	f.Add([]byte("QUJD\r\nRA==QUJD"))
+	f.Add([]byte("QU JD*RA=\n"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, gotDamaged := decodeBase64(in)
+		want, wantDamaged := decodeBase64Ref(in)
+		if !bytes.Equal(got, want) || gotDamaged != wantDamaged {
+			t.Fatalf("%q: got %q damaged=%v, want %q damaged=%v", in, got, gotDamaged, want, wantDamaged)
+		}
+		tolerant, tolerantDamaged := decodeBase64Tolerant(make([]byte, 0, base64.RawStdEncoding.DecodedLen(len(in))+3), in)
+		if !bytes.Equal(tolerant, want) || tolerantDamaged != wantDamaged {
+			t.Fatalf("%q: tolerant %q damaged=%v, want %q damaged=%v", in, tolerant, tolerantDamaged, want, wantDamaged)
+		}
+	})
 }

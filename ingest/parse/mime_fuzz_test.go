@@ -7,6 +7,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -41,7 +42,12 @@ func FuzzParseMessage(f *testing.F) {
 	}
 	f.Add([]byte("Subject: x\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n\r\ntext\r\n"))
 	f.Add([]byte("Content-Type: text/html\r\n\r\n<a href=x><p>t</a><pre>\x00\xff</pre>"))
+	// Parts longer than the 4 KB of a part enmime checks at every byte.
+	long := strings.Repeat(strings.Repeat("A", 76)+"\r\n", 60)
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n\r\n" + long + "--a\r\nContent-Transfer-Encoding: base64\r\n\r\n" + long + "--a--\r\n"))
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\n" + long + "AAAA\r\n--a--\r\n"))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		checkScans(t, raw)
 		m, err := ParseMessage(raw)
 		if err != nil {
 			if m != nil {
@@ -76,6 +82,15 @@ func FuzzParseMessage(f *testing.F) {
 		m2, err := ParseMessage(raw)
 		if err != nil || m2.Text != m.Text || m2.Subject != m.Subject || len(m2.Attachments) != len(m.Attachments) || len(m2.Problems) != len(m.Problems) {
 			t.Fatalf("second parse differs")
+		}
+		// Bodies kept out of enmime (mime_large.go), all of them or the
+		// usual ones, change nothing.
+		whole, err := parseMessage(raw, -1)
+		if err != nil || !reflect.DeepEqual(whole, m) {
+			t.Fatalf("parsed differently when enmime reads every body (%v):\ngot  %+v\nwant %+v", err, m, whole)
+		}
+		if all, err := parseMessage(raw, 0); err != nil || !reflect.DeepEqual(whole, all) {
+			t.Fatalf("parsed differently when every body is kept out of enmime (%v):\ngot  %+v\nwant %+v", err, all, whole)
 		}
 	})
 }

@@ -3,8 +3,11 @@ package parse
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"math/rand/v2"
 	"mime/quotedprintable"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -70,14 +73,14 @@ func TestParseLargeBodiesSameAsWhole(t *testing.T) {
 	}
 	for name, raw := range cases {
 		t.Run(name, func(t *testing.T) {
-			if skeleton, cut := elide([]byte(raw)); len(cut) == 0 && name != "attached message" {
+			if skeleton, cut := elide([]byte(raw), scanBoundaries([]byte(raw)), largeBody); len(cut) == 0 && name != "attached message" {
 				t.Fatalf("nothing elided (%d bytes of %d)", len(skeleton), len(raw))
 			}
 			got, err := ParseMessage([]byte(raw))
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := parseMessage([]byte(raw), true)
+			want, err := parseMessage([]byte(raw), -1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,6 +93,92 @@ func TestParseLargeBodiesSameAsWhole(t *testing.T) {
 					if g.Name != w.Name || g.ContentType != w.ContentType || !bytes.Equal(g.Data, w.Data) {
 						t.Errorf("attachment %d: got %s %s %d bytes, want %s %s %d bytes", i, g.Name, g.ContentType, len(g.Data), w.Name, w.ContentType, len(w.Data))
 					}
+				}
+			}
+		})
+	}
+}
+
+// Every body is kept out of enmime when minElided is 0; what the parser
+// finds must still be what it finds when enmime reads everything, on the
+// mail fixtures and on delimiter-like lines where enmime and elide might
+// draw the line differently.
+func TestParseElidedSameAsWhole(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "mail", "*.eml"))
+	more, _ := filepath.Glob(filepath.Join("testdata", "submissions", "*.eml"))
+	if len(files) == 0 || len(more) == 0 {
+		t.Fatal("no fixtures")
+	}
+	cases := map[string]string{}
+	for _, f := range append(files, more...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases[filepath.Base(f)] = string(b)
+	}
+	head := "From: a@b.example\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n"
+	part := "--xx\r\nContent-Type: text/plain\r\n\r\n"
+	att := "--xx\r\nContent-Type: application/octet-stream; name=a.bin\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+	edge := map[string]string{
+		"delimiter with trailing junk": head + part + "one\r\n--xx junk\r\nContent-Type: text/plain\r\n\r\ntwo\r\n--xx--\r\n",
+		"delimiter after a space":      head + part + "one\r\n --xx\r\n\r\ntwo\r\n--xx--\r\n",
+		"close delimiter with junk":    head + part + "one\r\n--xx--junk\r\nafter\r\n",
+		"lone CR before delimiter":     head + part + "one\r\r\n--xx--\r\n",
+		"blank line before delimiter":  head + part + "one\r\n\r\n--xx--\r\n",
+		"body starts with delimiter":   head + part + "--xx\r\n\r\ntwo\r\n--xx--\r\n",
+		"LF only":                      strings.ReplaceAll(head+part+"one\r\n"+att+"QUJD\r\n--xx--\r\n", "\r\n", "\n"),
+		"unclosed, newline at end":     head + part + "one\r\n" + att + "QUJD\r\nQUJD\r\n",
+		"unclosed, no newline at end":  head + part + "one\r\n" + att + "QUJD\r\nQUJD",
+		"unclosed, short last line":    head + part + "one\r\n" + att + "QUJDQUJD\r\nQQ\r\n",
+		"inner unclosed": head + "--xx\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n--in\r\n\r\ntext\r\nmore\r\n" +
+			"--xx\r\n\r\nafter\r\n--xx--\r\n",
+		"unrelated boundary in a body": head + part + "Content-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\nnot a part\r\n\r\nstill text\r\n--zz--\r\n--xx--\r\n",
+		"dashes in text":               head + part + "text\r\n-- \r\nsignature\r\n-----\r\n--x\r\n--xxx\r\n--xx--\r\n",
+		"CR line ends":                 strings.ReplaceAll(head+part+"one\r\ntwo\r\n--xx--\r\n", "\r\n", "\r"),
+		"empty bodies":                 head + part + "--xx\r\n\r\n\r\n--xx--\r\n",
+		"single part":                  "Subject: x\r\n\r\nline\r\n--xx\r\nline\r\n",
+	}
+	// A last part not closed, longer than the 4 KB enmime checks at every
+	// byte: whether enmime says so depends on the line breaks at its end.
+	long := strings.TrimSuffix(strings.Repeat(strings.Repeat("A", 76)+"\r\n", 70), "\r\n")
+	for _, tail := range []string{"", "\r\n", "QUJD", "\r\nQUJDQUJDQUJDQUJD"} {
+		edge[fmt.Sprintf("long last part not closed, ending %q", tail)] = head + att + long + tail
+		edge[fmt.Sprintf("long last inner part not closed, ending %q", tail)] = head + "--xx\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n" +
+			"--in\r\n\r\n" + long + tail + "\r\n--xx--\r\n"
+	}
+	// Boundaries whose delimiter lines enmime may take for the other's.
+	for _, inner := range []string{"xx y", "xx--y", "xx-"} {
+		for _, tail := range []string{"", "\r\nQQ"} {
+			edge[fmt.Sprintf("boundaries xx and %q, ending %q", inner, tail)] = head + "--xx\r\nContent-Type: multipart/alternative; boundary=\"" + inner + "\"\r\n\r\n" +
+				"--" + inner + "\r\n\r\n" + long + tail + "\r\n--" + inner + "\r\n\r\n" + long + tail + "\r\n--" + inner + "--\r\n--xx--\r\n"
+		}
+	}
+	// A delimiter inside a line, after a line that is the delimiter of
+	// another boundary, 5 KB into a part: enmime checks there only while
+	// it reads the first 4 KB of the part, and a part with its bodies cut
+	// out is shorter.
+	for _, n := range []int{10, 70} {
+		edge[fmt.Sprintf("delimiter inside a line after %d lines", n)] = "From: a@b.example\r\nSubject: x\r\nContent-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n" +
+			"Content-Type: multipart/mixed; boundary=zz\r\nX: y\r\n--xx\r\nContent-Type: text/plain\r\n\r\n" +
+			strings.Repeat(strings.Repeat("A", 76)+"\r\n", n) + "--zz\r\nfoo --xx bar\r\n\r\n" + strings.Repeat(strings.Repeat("B", 76)+"\r\n", 10) + "--xx--\r\n"
+	}
+	for name, raw := range edge {
+		cases["edge: "+name] = raw
+	}
+	for name, raw := range cases {
+		t.Run(name, func(t *testing.T) {
+			want, err := parseMessage([]byte(raw), -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, min := range []int{0, elideFrom} {
+				got, err := parseMessage([]byte(raw), min)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("eliding from %d bytes: parsed differently:\ngot  %+v\nwant %+v", min, got, want)
 				}
 			}
 		})
