@@ -213,7 +213,7 @@ func (s *Sender) Flush(ctx context.Context) (int, error) {
 	sent := 0
 	for {
 		var due []*store.OutboxMail
-		// Not fsynced (UpdateNoSync): a claim lost to a power failure
+		// Without waiting for its fsync (UpdateNoSync): a claim lost to a power failure
 		// leaves the mails queued, to be sent then.
 		err := s.Store.UpdateNoSync(ctx, func(tx *store.Tx) error {
 			var err error
@@ -254,7 +254,7 @@ func (s *Sender) deliverBatch(ctx context.Context, batch []*store.OutboxMail) (i
 		}
 		sent++
 		// Record the 250 even when ctx is being cancelled: the mail went out.
-		// Committed at once but not fsynced (UpdateNoSync): it survives a
+		// Committed at once, without waiting for its fsync (UpdateNoSync): it survives a
 		// crash of the daemon; only a power failure in the next moments can
 		// lose it, and the mail then goes again with its Message-ID.
 		err := s.Store.UpdateNoSync(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.MarkSent(m.ID, s.Now()) })

@@ -12,7 +12,7 @@ import (
 // checkpoints are off and a goroutine of the Store runs PASSIVE checkpoints
 // on a connection of its own, which never block the writer (SQLite WAL mode
 // lets a checkpoint run beside a write transaction). Durability is unchanged:
-// a commit is durable once the WAL is fsynced (synchronous=FULL).
+// a commit is durable once the WAL is fsynced (walsync.go).
 
 // checkpointEvery is the least time between two background checkpoints.
 const checkpointEvery = 100 * time.Millisecond

@@ -144,7 +144,7 @@ func TestReasonMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := &Store{w: w, r: w, now: time.Now}
+	old := &Store{w: w, r: w, now: time.Now, wal: newWALSyncer(path)}
 	if err := old.migrateTo(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), before); err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
-// Group commit (DESIGN 10): at synchronous=FULL every commit is an fsync of
-// the WAL, which costs more than the work of a typical message. Callers of
+// Group commit (DESIGN 10): every commit reported done is an fsync of the
+// WAL (walsync.go), which costs more than the work of a typical message. Callers of
 // UpdateGrouped that are ready at the same moment share one transaction and
 // one commit; each fn runs inside its own SAVEPOINT, so a failing one is
 // rolled back alone and the others still commit. Each caller returns only
@@ -101,8 +102,9 @@ func (s *Store) leadBatch() {
 	}
 	c.mu.Unlock()
 
-	s.runBatch(batch)
+	committed, seq := s.runBatch(batch)
 
+	// The next group may begin while this one's commit goes to disk.
 	c.mu.Lock()
 	if len(c.queue) > 0 {
 		go s.leadBatch()
@@ -110,11 +112,21 @@ func (s *Store) leadBatch() {
 		c.running = false
 	}
 	c.mu.Unlock()
+
+	if len(committed) == 0 {
+		return
+	}
+	err := s.wal.wait(seq)
+	for _, m := range committed {
+		m.done <- err
+	}
 }
 
 // runBatch applies the members of one group in one transaction and commits
-// it, then tells every member how it went.
-func (s *Store) runBatch(batch []*groupMember) {
+// it. It tells the members that failed; those committed in the shared
+// transaction it returns, with the commit's number, to be told once the
+// commit is on disk (walsync.go).
+func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq uint64) {
 	bg := context.Background() // the shared transaction outlives any one member's ctx
 	sqlTx, err := s.w.BeginTx(bg, nil)
 	if err != nil {
@@ -122,8 +134,10 @@ func (s *Store) runBatch(batch []*groupMember) {
 		for _, m := range batch {
 			m.done <- err
 		}
-		return
+		return nil, 0
 	}
+	began := time.Now()
+	defer func() { s.groupLockHeld.Add(int64(time.Since(began))) }()
 	var applied []*groupMember
 	stmts := s.newStmtCache(s.w)
 	defer s.keep(stmts) // after the transaction, whichever way it ends
@@ -135,14 +149,14 @@ func (s *Store) runBatch(batch []*groupMember) {
 		if _, err := sqlTx.ExecContext(bg, "SAVEPOINT member"); err != nil {
 			sqlTx.Rollback()
 			s.runAlone(append(applied, batch[i:]...))
-			return
+			return nil, 0
 		}
 		ferr := runMember(s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts), m.fn)
 		if ferr == nil {
 			if _, err := sqlTx.ExecContext(bg, "RELEASE member"); err != nil {
 				sqlTx.Rollback()
 				s.runAlone(append(applied, batch[i:]...))
-				return
+				return nil, 0
 			}
 			applied = append(applied, m)
 			continue
@@ -158,12 +172,12 @@ func (s *Store) runBatch(batch []*groupMember) {
 		if rerr != nil {
 			sqlTx.Rollback()
 			s.runAlone(append(applied, batch[i+1:]...))
-			return
+			return nil, 0
 		}
 	}
 	if len(applied) == 0 {
 		sqlTx.Rollback()
-		return
+		return nil, 0
 	}
 	err = nil
 	if s.testHookCommit != nil {
@@ -178,10 +192,7 @@ func (s *Store) runBatch(batch []*groupMember) {
 		sqlTx.Rollback()
 	}
 	if err == nil {
-		for _, m := range applied {
-			m.done <- nil
-		}
-		return
+		return applied, s.wal.commitDone()
 	}
 	err = classify(err)
 	if errors.Is(err, ErrTemporary) {
@@ -190,11 +201,12 @@ func (s *Store) runBatch(batch []*groupMember) {
 		for _, m := range applied {
 			m.done <- err
 		}
-		return
+		return nil, 0
 	}
 	// A permanent failure of the commit (a deferred constraint) belongs to
 	// one member we cannot tell: each is tried again in its own transaction.
 	s.runAlone(applied)
+	return nil, 0
 }
 
 // runAlone gives each member a transaction of its own (after the shared one
@@ -224,10 +236,15 @@ func runMember(tx *Tx, fn func(tx *Tx) error) (err error) {
 	return fn(tx)
 }
 
-// WriteCommits is the number of write transactions committed since Open
-// (each one fsync of the WAL at synchronous=FULL): a figure for benchmarks
-// and the shutdown log.
+// WriteCommits is the number of write transactions committed since Open:
+// a figure for benchmarks and the shutdown log (WALSyncs counts the fsyncs
+// that made them durable).
 func (s *Store) WriteCommits() int64 { return s.commits.Load() }
+
+// GroupLockHeld is how long received messages' group transactions held the
+// write lock in all, from BEGIN to the end of COMMIT (the fsync is after):
+// divided by the messages, the serial part of taking one in.
+func (s *Store) GroupLockHeld() time.Duration { return time.Duration(s.groupLockHeld.Load()) }
 
 // GroupCommits is the number of those commits that were UpdateGrouped's
 // shared transactions (received messages).

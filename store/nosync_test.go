@@ -4,44 +4,37 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
-// TestUpdateNoSync: its transaction commits like any other and rolls back
-// on error, and the writer's connection is at synchronous=FULL again
-// afterwards (2), so the next message's commit is fsynced as DESIGN 5.1
-// requires. (PRAGMA synchronous is read unprepared: SQLite compiles its
-// value into the statement, so a kept statement would answer the old one.)
+// TestUpdateNoSync: Update returns only after an fsync of the WAL that
+// began after its commit; UpdateNoSync commits like any other transaction,
+// rolls back on error, and makes no fsync; the next Update's fsync covers it.
 func TestUpdateNoSync(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
-	synchronous := func() int {
-		t.Helper()
-		var n int
-		if err := s.Update(ctx, func(tx *Tx) error { return tx.tx.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&n) }); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	if n := synchronous(); n != 2 {
-		t.Fatalf("synchronous = %d at the start, want 2 (FULL)", n)
-	}
-	var inside int
 	m := &OutboxMail{Kind: "notification", Rcpt: "a@example.org", Raw: []byte("x"), CreatedAt: time.Now()}
-	if err := s.UpdateNoSync(ctx, func(tx *Tx) error {
-		if err := tx.tx.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&inside); err != nil {
-			return err
-		}
-		return tx.InsertOutbox(m)
-	}); err != nil {
+	before := s.WALSyncs()
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.InsertOutbox(m) }); err != nil {
 		t.Fatal(err)
 	}
-	if inside != 1 {
-		t.Errorf("synchronous = %d inside UpdateNoSync, want 1 (NORMAL)", inside)
+	if n := s.WALSyncs() - before; n != 1 {
+		t.Fatalf("Update made %d fsyncs of the WAL, want 1", n)
 	}
-	if n := synchronous(); n != 2 {
-		t.Fatalf("synchronous = %d after UpdateNoSync, want 2 (FULL)", n)
+	if s.wal.synced != s.wal.committed {
+		t.Fatalf("after Update: %d commits, %d on disk", s.wal.committed, s.wal.synced)
+	}
+	before = s.WALSyncs()
+	if err := s.UpdateNoSync(ctx, func(tx *Tx) error { return tx.MarkSending(m.ID, time.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.WALSyncs() - before; n != 0 {
+		t.Fatalf("UpdateNoSync made %d fsyncs, want none", n)
+	}
+	if s.wal.synced >= s.wal.committed {
+		t.Fatalf("after UpdateNoSync: %d commits, %d on disk: it was not counted", s.wal.committed, s.wal.synced)
 	}
 	failed := errors.New("fails")
 	if err := s.UpdateNoSync(ctx, func(tx *Tx) error {
@@ -52,9 +45,6 @@ func TestUpdateNoSync(t *testing.T) {
 	}); !errors.Is(err, failed) {
 		t.Fatalf("UpdateNoSync returned %v, want its function's error", err)
 	}
-	if n := synchronous(); n != 2 {
-		t.Fatalf("synchronous = %d after a failed UpdateNoSync, want 2 (FULL)", n)
-	}
 	var got *OutboxMail
 	if err := s.View(ctx, func(tx *Tx) error {
 		var err error
@@ -63,8 +53,54 @@ func TestUpdateNoSync(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if got.State != OutboxQueued {
-		t.Errorf("state %q: the failed transaction was not rolled back", got.State)
+	if got.State != OutboxSending {
+		t.Errorf("state %q, want sending: the first UpdateNoSync committed, the failed one was rolled back", got.State)
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.MarkSent(m.ID, time.Now()) }); err != nil {
+		t.Fatal(err)
+	}
+	if s.wal.synced != s.wal.committed {
+		t.Errorf("after Update: %d commits, %d on disk", s.wal.committed, s.wal.synced)
+	}
+}
+
+// TestGroupCommitSyncsOnce: concurrent UpdateGrouped callers each return
+// after an fsync that covers their commit, and commits that finish while
+// an fsync runs share the next one: never more fsyncs than commits.
+func TestGroupCommitSyncsOnce(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	before, commitsBefore := s.WALSyncs(), s.WriteCommits()
+	var wg sync.WaitGroup
+	errs := make([]error, 40)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.UpdateGrouped(ctx, func(tx *Tx) error {
+				return tx.InsertOutbox(&OutboxMail{Kind: "notification", Rcpt: "a@example.org", Raw: []byte("x"), CreatedAt: time.Now()})
+			})
+			if errs[i] == nil {
+				s.wal.mu.Lock()
+				if s.wal.synced == 0 {
+					errs[i] = errors.New("returned before any fsync")
+				}
+				s.wal.mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("caller %d: %v", i, err)
+		}
+	}
+	syncs, commits := s.WALSyncs()-before, s.WriteCommits()-commitsBefore
+	if syncs == 0 || syncs > commits {
+		t.Errorf("%d fsyncs for %d commits", syncs, commits)
+	}
+	if s.wal.synced != s.wal.committed {
+		t.Errorf("%d commits, %d on disk", s.wal.committed, s.wal.synced)
 	}
 }
 
