@@ -223,6 +223,20 @@ func (s *Sender) Flush(ctx context.Context) (int, error) {
 		if err != nil || len(due) == 0 {
 			return sent, err
 		}
+		// Commits are visible before they are on disk (store/walsync.go):
+		// nothing goes out before the commits that queued it are, so a
+		// power failure cannot take back a statement whose mails were sent.
+		if err := s.Store.Sync(); err != nil {
+			rerr := s.Store.UpdateNoSync(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+				for _, m := range due {
+					if err := tx.MarkRetry(m.ID, s.Now(), "not attempted: the database could not be written to disk"); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			return sent, errors.Join(fmt.Errorf("outbox: before sending: %w", err), rerr)
+		}
 		n, err := s.deliverBatch(ctx, due)
 		sent += n
 		if err != nil {

@@ -255,3 +255,65 @@ func TestSenderYieldsToReceiving(t *testing.T) {
 		t.Fatalf("under a flood: %d sent (%d while busy), %v; want them all sent after MaxYield", n, flood.whileBusy, err)
 	}
 }
+
+// syncCheckTransport counts the mails sent before an fsync of the WAL
+// made after syncsBefore.
+type syncCheckTransport struct {
+	store       *store.Store
+	syncsBefore int64
+	unsynced    int
+	sent        int
+}
+
+func (f *syncCheckTransport) Send(ctx context.Context, m *store.OutboxMail) error {
+	if f.store.WALSyncs() <= f.syncsBefore {
+		f.unsynced++
+	}
+	f.sent++
+	return nil
+}
+func (f *syncCheckTransport) Idle() {}
+
+// Commits are visible before their fsync (store/walsync.go): the sender
+// sends nothing before the commit that queued it is on disk, so a power
+// failure cannot take back a statement whose notification went out.
+func TestSenderSendsOnlyWhatIsOnDisk(t *testing.T) {
+	s := newTestStore(t)
+	c := newComposer(t)
+	ctx := context.Background()
+	st := &store.Statement{Direction: store.Incoming, State: store.StateOpen, From: store.BodyRef{ID: "itu-t-sg15", Name: "ITU-T Study Group 15"},
+		To: []store.BodyRef{{ID: "ccamp", Name: "IETF CCAMP Working Group"}}, Title: "OTN", Purpose: "action",
+		Submitter: "rapp@itu.example", Assignee: "alice@ccamp.example", ReceivedAt: t0}
+	// Queued by a commit not yet on disk, as a group commit's is until its
+	// fsync.
+	syncsBefore := s.WALSyncs()
+	err := s.UpdateNoSync(ctx, func(tx *store.Tx) error {
+		if err := tx.InsertStatement(st); err != nil {
+			return err
+		}
+		ev := &store.Event{StatementID: st.ID, At: t0, Type: store.EventSubmitted}
+		if err := tx.InsertEvent(ev); err != nil {
+			return err
+		}
+		mails, _, err := c.notification(st, store.SubmittedData{})
+		if err != nil {
+			return err
+		}
+		return c.QueuePrepared(tx, ev, mails)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.WALSyncs() != syncsBefore {
+		t.Fatal("the queueing commit was fsynced: the test shows nothing")
+	}
+	ft := &syncCheckTransport{store: s, syncsBefore: syncsBefore}
+	snd := &Sender{Store: s, Transport: ft, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return t0 }}
+	n, err := snd.Flush(ctx)
+	if err != nil || n == 0 || ft.sent != n {
+		t.Fatalf("Flush: %d sent, %v", n, err)
+	}
+	if ft.unsynced > 0 {
+		t.Errorf("%d of %d mails sent before the commit that queued them was on disk", ft.unsynced, n)
+	}
+}

@@ -126,6 +126,19 @@ func (w *walSyncer) close() error {
 	return err
 }
 
+// Sync returns once every commit made so far is on disk. Commits are
+// visible to readers as soon as they are made, before their fsync: the
+// outbox sender calls Sync after claiming mails and before sending them,
+// so that no mail goes out for a commit a power failure could still take
+// back (a statement whose 250 was not given, and which comes again).
+func (s *Store) Sync() error {
+	w := s.wal
+	w.mu.Lock()
+	seq := w.committed
+	w.mu.Unlock()
+	return w.wait(seq)
+}
+
 // WALSyncs is the number of fsyncs of the WAL the Store made: a figure for
 // benchmarks and tests (fewer than commits when commits share one).
 func (s *Store) WALSyncs() int64 { return s.wal.fsyncs.Load() }
