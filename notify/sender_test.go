@@ -17,11 +17,18 @@ import (
 // queueNotification stores a statement and the notification it causes.
 func queueNotification(t *testing.T, s *store.Store, c *Composer) int64 {
 	t.Helper()
+	return queueNotificationBy(t, s.Update, c)
+}
+
+// queueNotificationBy is queueNotification in a transaction of update
+// (Store.Update, or UpdateNoSync).
+func queueNotificationBy(t *testing.T, update func(context.Context, func(*store.Tx) error) error, c *Composer) int64 {
+	t.Helper()
 	ctx := context.Background()
 	st := &store.Statement{Direction: store.Incoming, State: store.StateOpen, From: store.BodyRef{ID: "itu-t-sg15", Name: "ITU-T Study Group 15"},
 		To: []store.BodyRef{{ID: "ccamp", Name: "IETF CCAMP Working Group"}}, Title: "OTN", Purpose: "action",
 		Submitter: "rapp@itu.example", Assignee: "alice@ccamp.example", ReceivedAt: t0}
-	err := s.Update(ctx, func(tx *store.Tx) error {
+	err := update(ctx, func(tx *store.Tx) error {
 		if err := tx.InsertStatement(st); err != nil {
 			return err
 		}
@@ -281,29 +288,10 @@ func TestSenderSendsOnlyWhatIsOnDisk(t *testing.T) {
 	s := newTestStore(t)
 	c := newComposer(t)
 	ctx := context.Background()
-	st := &store.Statement{Direction: store.Incoming, State: store.StateOpen, From: store.BodyRef{ID: "itu-t-sg15", Name: "ITU-T Study Group 15"},
-		To: []store.BodyRef{{ID: "ccamp", Name: "IETF CCAMP Working Group"}}, Title: "OTN", Purpose: "action",
-		Submitter: "rapp@itu.example", Assignee: "alice@ccamp.example", ReceivedAt: t0}
 	// Queued by a commit not yet on disk, as a group commit's is until its
 	// fsync.
 	syncsBefore := s.WALSyncs()
-	err := s.UpdateNoSync(ctx, func(tx *store.Tx) error {
-		if err := tx.InsertStatement(st); err != nil {
-			return err
-		}
-		ev := &store.Event{StatementID: st.ID, At: t0, Type: store.EventSubmitted}
-		if err := tx.InsertEvent(ev); err != nil {
-			return err
-		}
-		mails, _, err := c.notification(st, store.SubmittedData{})
-		if err != nil {
-			return err
-		}
-		return c.QueuePrepared(tx, ev, mails)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	queueNotificationBy(t, s.UpdateNoSync, c)
 	if s.WALSyncs() != syncsBefore {
 		t.Fatal("the queueing commit was fsynced: the test shows nothing")
 	}

@@ -169,27 +169,22 @@ func daemonCommits(b testing.TB, d *daemon) (all, received int64) {
 
 // daemonLockMS reads how long a stopped daemon's received mail held the
 // write lock (-1 for a liaisond that does not count it).
-func daemonLockMS(d *daemon) int64 {
-	log := d.stderr.String()
-	i := strings.LastIndex(log, "received_mail_lock_ms=")
-	if i < 0 {
-		return -1
-	}
-	var n int64
-	fmt.Sscanf(log[i:], "received_mail_lock_ms=%d", &n)
-	return n
-}
+func daemonLockMS(d *daemon) int64 { return daemonLogCount(d, "received_mail_lock_ms") }
 
 // daemonFsyncs reads the fsyncs of the WAL a stopped daemon logged (-1 for a
 // liaisond that does not count them).
-func daemonFsyncs(d *daemon) int64 {
+func daemonFsyncs(d *daemon) int64 { return daemonLogCount(d, "wal_fsyncs") }
+
+// daemonLogCount reads the last value of key=N in a stopped daemon's log,
+// or -1.
+func daemonLogCount(d *daemon, key string) int64 {
 	log := d.stderr.String()
-	i := strings.LastIndex(log, "wal_fsyncs=")
+	i := strings.LastIndex(log, key+"=")
 	if i < 0 {
 		return -1
 	}
 	var n int64
-	fmt.Sscanf(log[i:], "wal_fsyncs=%d", &n)
+	fmt.Sscanf(log[i+len(key)+1:], "%d", &n)
 	return n
 }
 
