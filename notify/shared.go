@@ -17,11 +17,13 @@ import (
 
 // The copies of one mail (a dozen per notification) differ in a few values
 // only: the recipient, its reply address and the role that lets it act
-// (printed in the body), the Reply-To header and the Message-ID. Rendering each copy whole (template,
-// MIME header, encoding) cost over a millisecond per statement; instead a
-// group of copies that share everything else is rendered once with a mark
-// in place of each of those values, the bytes are cut at the marks, and
-// each copy is the pieces with its own values between them.
+// (printed in the body), the Reply-To header and the Message-ID. Rendering
+// each copy whole (template, MIME header, encoding) cost over a
+// millisecond per statement. Instead the header is formatted once per
+// mail and the body once per group of copies that share everything else,
+// with a mark in place of each of those values; the bytes are cut at the
+// marks, and each copy is the pieces with its own values between them.
+// The outbox stores the pieces once (store.SharedParts).
 //
 // That is exact, not an approximation, where it is used:
 //   - the template prints those fields only verbatim ({{.Recipient}}, no
