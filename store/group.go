@@ -113,6 +113,12 @@ func (s *Store) leadBatch() {
 	}
 	c.mu.Unlock()
 
+	s.reportOnDisk(committed, seq)
+}
+
+// reportOnDisk tells the members committed in a group's transaction (commit
+// number seq) how it went, once the commit is on disk (walsync.go).
+func (s *Store) reportOnDisk(committed []*groupMember, seq uint64) {
 	if len(committed) == 0 {
 		return
 	}
