@@ -89,3 +89,55 @@ func TestWriterTempStoreMemory(t *testing.T) {
 		conn.Close()
 	}
 }
+
+// TestRemindersSentUsesPartialIndex: the count of reminders sent (for
+// /metrics) reads outbox_reminders, which holds the tickler mails alone
+// (migration 0016), and counts right.
+func TestRemindersSentUsesPartialIndex(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx *Tx) error {
+		for i, kind := range []string{"tickler", "tickler", "notification", "tickler", "receipt"} {
+			m := &OutboxMail{Kind: kind, EnvelopeFrom: "b@l.example", Rcpt: "x@itu.example", From: "s@l.example", Subject: "s",
+				MessageID: kind + string(rune('a'+i)) + "@l.example", Raw: []byte("x"), CreatedAt: t0}
+			if err := tx.InsertOutbox(m); err != nil {
+				return err
+			}
+			if i != 1 { // the second reminder stays queued
+				if err := tx.MarkSent(m.ID, t0); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		if n, err := tx.RemindersSent(); err != nil || n != 2 {
+			t.Errorf("RemindersSent = %d, %v; want 2", n, err)
+		}
+		var plan []string
+		rows, err := tx.query(`EXPLAIN QUERY PLAN ` + remindersSentQuery)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				return err
+			}
+			plan = append(plan, detail)
+		}
+		if p := strings.Join(plan, "; "); !strings.Contains(p, "INDEX outbox_reminders") {
+			t.Errorf("the count of reminders sent does not use outbox_reminders: %s", p)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -231,9 +231,15 @@ func (t *Tx) StatementCounts() (map[string]int, error) {
 	return t.countByState(`SELECT state, count(*) FROM statements GROUP BY state`)
 }
 
-// OutboxKindCounts counts outbox rows by kind and state: "tickler/sent" -> n.
-func (t *Tx) OutboxKindCounts() (map[string]int, error) {
-	return t.countByState(`SELECT kind || '/' || state, count(*) FROM outbox GROUP BY kind, state`)
+// remindersSentQuery counts the reminders delivered; its condition is the
+// one of the partial index outbox_reminders (migration 0016), literally.
+const remindersSentQuery = `SELECT count(*) FROM outbox WHERE kind = 'tickler' AND state = 'sent'`
+
+// RemindersSent counts the reminders (tickler mails) delivered.
+func (t *Tx) RemindersSent() (int, error) {
+	var n int
+	err := t.queryRow(remindersSentQuery).Scan(&n)
+	return n, wrap(err, "counting the reminders sent")
 }
 
 // RelatedTitles returns the title and state of each statement named, for

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,7 +43,8 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var msgs, stmts, outbox, kinds map[string]int
+	var msgs, stmts, outbox map[string]int
+	var reminders int
 	err := c.h.opt.Store.View(ctx, func(tx *store.Tx) error {
 		var err error
 		if msgs, err = tx.MessageCounts(); err != nil {
@@ -56,7 +56,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		if outbox, err = tx.OutboxCounts(); err != nil {
 			return err
 		}
-		kinds, err = tx.OutboxKindCounts()
+		reminders, err = tx.RemindersSent()
 		return err
 	})
 	if err != nil {
@@ -85,11 +85,5 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descDepth, prometheus.GaugeValue, float64(outbox["queued"]+outbox["sending"]))
 	ch <- prometheus.MustNewConstMetric(descFailed, prometheus.GaugeValue, float64(outbox["failed"]))
-	reminders := 0
-	for k, n := range kinds {
-		if kind, state, _ := strings.Cut(k, "/"); kind == "tickler" && state == "sent" {
-			reminders += n
-		}
-	}
 	ch <- prometheus.MustNewConstMetric(descReminders, prometheus.CounterValue, float64(reminders))
 }
