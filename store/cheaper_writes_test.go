@@ -42,24 +42,11 @@ func TestRepliesSinceUsesPartialIndex(t *testing.T) {
 		if n, err := tx.RepliesSince("rapp@itu.example", AnswerKinds, t0.Add(time.Minute)); err != nil || n != 0 {
 			t.Errorf("RepliesSince(later) = %d, %v; want 0", n, err)
 		}
-		rows, err := tx.query(`EXPLAIN QUERY PLAN `+repliesSinceQuery(AnswerKinds), "rapp@itu.example", fmtTime(t0))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var plan []string
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				return err
-			}
-			plan = append(plan, detail)
-		}
-		if p := strings.Join(plan, "; "); !strings.Contains(p, "INDEX outbox_rcpt") {
+		p, err := queryPlan(tx, repliesSinceQuery(AnswerKinds), "rapp@itu.example", fmtTime(t0))
+		if err == nil && !strings.Contains(p, "INDEX outbox_rcpt") {
 			t.Errorf("the answer rate does not use outbox_rcpt: %s", p)
 		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -118,26 +105,32 @@ func TestRemindersSentUsesPartialIndex(t *testing.T) {
 		if n, err := tx.RemindersSent(); err != nil || n != 2 {
 			t.Errorf("RemindersSent = %d, %v; want 2", n, err)
 		}
-		var plan []string
-		rows, err := tx.query(`EXPLAIN QUERY PLAN ` + remindersSentQuery)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id, parent, unused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-				return err
-			}
-			plan = append(plan, detail)
-		}
-		if p := strings.Join(plan, "; "); !strings.Contains(p, "INDEX outbox_reminders") {
+		p, err := queryPlan(tx, remindersSentQuery)
+		if err == nil && !strings.Contains(p, "INDEX outbox_reminders") {
 			t.Errorf("the count of reminders sent does not use outbox_reminders: %s", p)
 		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// queryPlan is SQLite's plan for query, its steps joined by "; ".
+func queryPlan(tx *Tx, query string, args ...any) (string, error) {
+	rows, err := tx.query(`EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", err
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; "), rows.Err()
 }
