@@ -170,7 +170,9 @@ func parseMessage(raw []byte, minElided int) (m *Message, rerr error) {
 			if a, aerr := mail.ParseAddress(pm.Header.Get("From")); aerr == nil {
 				m.From = Address{Name: a.Name, Addr: strings.ToLower(a.Address)}
 			}
-			m.Subject = strings.ToValidUTF8(strings.TrimSpace(pm.Header.Get("Subject")), "\uFFFD")
+			// Decoded and made one line as on the usual path: the subject
+			// goes into the answer's Subject and into logs.
+			m.Subject = oneLine(decodeHeaderText(pm.Header.Get("Subject")))
 		}
 		return m, nil
 	}
