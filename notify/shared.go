@@ -259,37 +259,23 @@ func (r *sharedRender) group(g *copyGroup) (spliced int, err error) {
 	if !ok {
 		return 0, wholeAll()
 	}
-	size := 0
-	for _, p := range parts {
-		size += len(p)
-	}
 	// Stored once for the group (store.SharedParts), DKIM or not: the
 	// outbox holds mail unsigned, and the Sender signs each copy when it
-	// goes out (Sender.signForSending).
+	// goes out (Sender.signForSending). A copy is never put together here:
+	// the store joins it when it is read to be sent.
 	stored := &store.SharedParts{Parts: parts}
+	lines := newPartLines(parts)
 	for _, i := range g.members {
 		pc := &copies[i]
 		msgID := c.newMessageID(pc.m.kind)
 		var vals [valCount]string
 		vals[valRecipient], vals[valReplyAddress], vals[valRoleText] = pc.data.Recipient, pc.data.ReplyAddress, pc.data.RoleText
 		vals[valReplyTo], vals[valMessageID] = pc.m.replyTo, msgID
-		if !valuesFit(vals) {
-			if err := r.whole(pc); err != nil {
-				return 0, err
-			}
-			continue
+		fill := make([][]byte, len(order))
+		for k, v := range order {
+			fill[k] = []byte(vals[v])
 		}
-		out := make([]byte, 0, size+len(order)*64)
-		long := false
-		for k, p := range parts {
-			out = append(out, p...)
-			if k < len(order) {
-				at := len(out)
-				out = append(out, vals[order[k]]...)
-				long = long || lineLonger(out, at, parts[k+1])
-			}
-		}
-		if long { // a line grew past 998 octets
+		if !valuesFit(vals) || lines.tooLong(fill) { // tooLong: a line grew past 998 octets
 			if err := r.whole(pc); err != nil {
 				return 0, err
 			}
@@ -297,27 +283,50 @@ func (r *sharedRender) group(g *copyGroup) (spliced int, err error) {
 		}
 		cm := pc.m
 		cm.subject, cm.body = subject, ""
-		pc.row = c.outboxRow(r.statementID, r.eventID, cm, msgID, r.now, out)
-		fill := make([][]byte, len(order))
-		for k, v := range order {
-			fill[k] = []byte(vals[v])
-		}
+		pc.row = c.outboxRow(r.statementID, r.eventID, cm, msgID, r.now, nil)
 		pc.row.Shared, pc.row.Fill = stored, fill
 		spliced++
 	}
 	return spliced, nil
 }
 
-// lineLonger reports whether the line holding out[at:] (a value just
-// appended) is longer than SMTP carries (RFC 5322 2.1.1: 998 octets), as
-// far as it goes into next, the part that follows. A line that goes on
-// past next holds another value, whose check measures it whole.
-func lineLonger(out []byte, at int, next []byte) bool {
-	n := len(out) - (bytes.LastIndexByte(out[:at], '\n') + 1)
-	if i := bytes.IndexByte(next, '\r'); i >= 0 {
-		return n+i > 998
+// partLines says where the line ends are in each of a group's parts, to
+// measure the lines a copy's values go into without putting it together.
+type partLines struct {
+	size        []int // len(parts[k])
+	first, last []int // index of the first and last LF in parts[k]; -1: none
+}
+
+func newPartLines(parts [][]byte) partLines {
+	pl := partLines{size: make([]int, len(parts)), first: make([]int, len(parts)), last: make([]int, len(parts))}
+	for k, p := range parts {
+		pl.size[k], pl.first[k], pl.last[k] = len(p), bytes.IndexByte(p, '\n'), bytes.LastIndexByte(p, '\n')
 	}
-	return n+len(next) > 998
+	return pl
+}
+
+// tooLong reports whether a line that holds a value of fill (fill[k] goes
+// after part k) is longer than SMTP carries (RFC 5322 2.1.1: 998 octets
+// without its CRLF). The lines without a value were checked in the group's
+// render (isSevenBit for the body, the header's folding).
+func (pl partLines) tooLong(fill [][]byte) bool {
+	cur, valued := 0, false // the current line's length so far; whether it holds a value
+	for k := range pl.size {
+		if k > 0 {
+			cur, valued = cur+len(fill[k-1]), true
+		}
+		if pl.first[k] < 0 {
+			cur += pl.size[k]
+			continue
+		}
+		// The line ends in part k, before its CRLF (CR only before LF: the
+		// body is 7bit and header lines end in CRLF).
+		if valued && cur+pl.first[k]-1 > 998 {
+			return true
+		}
+		cur, valued = pl.size[k]-pl.last[k]-1, false
+	}
+	return valued && cur > 998
 }
 
 // valuesFit reports whether a copy's values may replace the marks: each

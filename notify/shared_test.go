@@ -76,11 +76,11 @@ func checkShared(t *testing.T, c *Composer, st *store.Statement, wantSpliced boo
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(row.Raw, want) {
-			t.Fatalf("copy to %s differs from the copy rendered whole:\n--- got\n%s\n--- want\n%s", pc.m.rcpt, row.Raw, want)
+		if got := row.Bytes(); !bytes.Equal(got, want) {
+			t.Fatalf("copy to %s differs from the copy rendered whole:\n--- got\n%s\n--- want\n%s", pc.m.rcpt, got, want)
 		}
-		if row.Shared != nil && !bytes.Equal(row.Shared.Join(row.Fill), row.Raw) {
-			t.Errorf("copy to %s: its shared parts and values do not make its bytes", pc.m.rcpt)
+		if row.Shared != nil && row.Raw != nil {
+			t.Errorf("copy to %s: kept both whole and in shared parts", pc.m.rcpt)
 		}
 		if row.Subject != m.subject || row.Rcpt != pc.m.rcpt || strings.Join(row.To, ",") != strings.Join(bareAddrs(pc.m.to), ",") {
 			t.Errorf("row of %s: subject %q rcpt %s to %v", pc.m.rcpt, row.Subject, row.Rcpt, row.To)
@@ -161,7 +161,7 @@ func BenchmarkRenderCopies(b *testing.B) {
 	}
 }
 
-func TestLineLonger(t *testing.T) {
+func TestPartLinesTooLong(t *testing.T) {
 	x := func(n int) string { return strings.Repeat("x", n) }
 	tests := []struct {
 		before, value, next string
@@ -175,11 +175,25 @@ func TestLineLonger(t *testing.T) {
 		{"a\r\n", x(500), x(499), true},  // the line goes on: too long already
 		{"a\r\n", x(500), x(498), false}, // the next value's check measures it whole
 		{"a\r\n" + x(998), "", "\r\n", false},
+		{"", x(998), "", false}, // a last line without CRLF
+		{"", x(999), "", true},
 	}
 	for _, tt := range tests {
-		out := []byte(tt.before + tt.value)
-		if got := lineLonger(out, len(tt.before), []byte(tt.next)); got != tt.want {
-			t.Errorf("lineLonger(%d+%d, next %q...) = %v, want %v", len(tt.before), len(tt.value), tt.next[:min(len(tt.next), 8)], got, tt.want)
+		lines := newPartLines([][]byte{[]byte(tt.before), []byte(tt.next)})
+		if got := lines.tooLong([][]byte{[]byte(tt.value)}); got != tt.want {
+			t.Errorf("tooLong(%d+%d, next %q...) = %v, want %v", len(tt.before), len(tt.value), tt.next[:min(len(tt.next), 8)], got, tt.want)
 		}
+	}
+}
+
+// Two values on one line: the line is measured with both.
+func TestPartLinesTwoValues(t *testing.T) {
+	x := func(n int) []byte { return bytes.Repeat([]byte("x"), n) }
+	lines := newPartLines([][]byte{[]byte("h\r\nAt "), []byte(" or "), []byte(".\r\nnext\r\n")})
+	if lines.tooLong([][]byte{x(495), x(495)}) { // 3+495+4+495+1 = 998
+		t.Error("a line of 998 octets called too long")
+	}
+	if !lines.tooLong([][]byte{x(495), x(496)}) {
+		t.Error("a line of 999 octets not called too long")
 	}
 }

@@ -33,10 +33,10 @@ type OutboxMail struct {
 	Subject      string
 	MessageID    string // without brackets
 	Raw          []byte
-	// Shared and Fill, when Shared is set, are how Raw is stored: the
-	// copies of one mail share the parts, stored once, and each keeps its
-	// own values, which go between them (SharedParts.Join). Raw must be
-	// their join; reading a mail sets Raw alone.
+	// Shared and Fill, when Shared is set, are the mail instead of Raw:
+	// the copies of one mail share the parts, stored once, and each keeps
+	// its own values, which go between them (Bytes). Reading a mail joins
+	// them and sets Raw alone.
 	Shared      *SharedParts
 	Fill        [][]byte
 	State       string
@@ -45,6 +45,14 @@ type OutboxMail struct {
 	LastError   string
 	CreatedAt   time.Time
 	SentAt      *time.Time
+}
+
+// Bytes is the mail: Raw, or its shared parts with its values between.
+func (m *OutboxMail) Bytes() []byte {
+	if m.Shared != nil {
+		return m.Shared.Join(m.Fill)
+	}
+	return m.Raw
 }
 
 // InsertOutbox queues a mail and sets m.ID.

@@ -19,17 +19,16 @@ func TestOutboxSharedParts(t *testing.T) {
 	var ms []*OutboxMail
 	for i := range 3 {
 		fill := [][]byte{[]byte(fmt.Sprintf("r%d@x", i)), []byte(fmt.Sprintf("r%d@x", i)), []byte(fmt.Sprintf("-- %d", i))}
-		ms = append(ms, &OutboxMail{Kind: "notification", Rcpt: fmt.Sprintf("p%d@example.org", i), Shared: shared, Fill: fill,
-			Raw: shared.Join(fill), CreatedAt: now})
+		ms = append(ms, &OutboxMail{Kind: "notification", Rcpt: fmt.Sprintf("p%d@example.org", i), Shared: shared, Fill: fill, CreatedAt: now})
 	}
 	ms = append(ms, &OutboxMail{Kind: "receipt", Rcpt: "sub@example.org", Raw: []byte("whole mail\r\n"), CreatedAt: now})
 	empty := &SharedParts{Parts: [][]byte{[]byte("no values\r\n")}}
-	ms = append(ms, &OutboxMail{Kind: "notification", Rcpt: "q@example.org", Shared: empty, Raw: empty.Join(nil), CreatedAt: now})
+	ms = append(ms, &OutboxMail{Kind: "notification", Rcpt: "q@example.org", Shared: empty, CreatedAt: now})
 	if err := s.Update(ctx, func(tx *Tx) error { return tx.InsertOutboxMany(ms) }); err != nil {
 		t.Fatal(err)
 	}
-	if want := []byte("Reply-To: <r1@x>\r\n\r\nWrite to r1@x.\r\n-- 1"); !bytes.Equal(ms[1].Raw, want) {
-		t.Fatalf("Join = %q, want %q", ms[1].Raw, want)
+	if want := []byte("Reply-To: <r1@x>\r\n\r\nWrite to r1@x.\r\n-- 1"); !bytes.Equal(ms[1].Bytes(), want) {
+		t.Fatalf("Bytes = %q, want %q", ms[1].Bytes(), want)
 	}
 	err := s.View(ctx, func(tx *Tx) error {
 		due, err := tx.DueOutbox(now.Add(time.Minute), 10)
@@ -40,15 +39,15 @@ func TestOutboxSharedParts(t *testing.T) {
 			return fmt.Errorf("%d due, want %d", len(due), len(ms))
 		}
 		for i, m := range due {
-			if !bytes.Equal(m.Raw, ms[i].Raw) {
-				t.Errorf("due %d: %q, want %q", i, m.Raw, ms[i].Raw)
+			if !bytes.Equal(m.Raw, ms[i].Bytes()) {
+				t.Errorf("due %d: %q, want %q", i, m.Raw, ms[i].Bytes())
 			}
 			one, err := tx.OutboxMail(m.ID)
 			if err != nil {
 				return err
 			}
-			if !bytes.Equal(one.Raw, ms[i].Raw) {
-				t.Errorf("mail %d: %q, want %q", m.ID, one.Raw, ms[i].Raw)
+			if !bytes.Equal(one.Raw, ms[i].Bytes()) {
+				t.Errorf("mail %d: %q, want %q", m.ID, one.Raw, ms[i].Bytes())
 			}
 		}
 		var n int

@@ -94,7 +94,6 @@ func makeBenchSubmission(i int, rng *rand.ChaCha8, parts benchSubmissionParts) *
 				m.Kind, m.To, m.Raw = "receipt", []string{sender}, letters(5*1024)
 			} else {
 				m.Shared, m.Fill = shared, [][]byte{letters(40), letters(40), letters(60)}
-				m.Raw = shared.Join(m.Fill)
 			}
 			d.outbox = append(d.outbox, m)
 		}
