@@ -2,9 +2,7 @@ package ingest
 
 import (
 	"testing"
-	"time"
 
-	"liaisond/directory"
 	"liaisond/internal/benchmail"
 )
 
@@ -16,12 +14,7 @@ func benchSubmission() []byte {
 // BenchmarkDecide: the whole decision on a submission shaped like those
 // of BenchmarkVersusMailpit, with the demo directory and no database.
 func BenchmarkDecide(b *testing.B) {
-	dir, err := directory.Parse(directory.Demo, "demo")
-	if err != nil {
-		b.Fatal(err)
-	}
-	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	p := &Processor{Config: Config{Domain: "liaison.example", StatementsLocal: "statements", CommandsLocal: "commands", TokenPrefix: "ls"}}
+	p, dir, now := decideSetup(b)
 	env := Envelope{Source: "smtp", MailFrom: "rapp1@itu.example", Rcpt: []string{"statements@liaison.example"}, Known: true}
 	raw := benchSubmission()
 	b.SetBytes(int64(len(raw)))

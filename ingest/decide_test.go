@@ -19,12 +19,7 @@ import (
 // TestDecide: what a message means is decided from its bytes, envelope,
 // directory and clock alone (DESIGN 10); no store is given here.
 func TestDecide(t *testing.T) {
-	dir, err := directory.Parse(directory.Demo, "demo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	p := &Processor{Config: Config{Domain: "liaison.example", StatementsLocal: "statements", CommandsLocal: "commands", TokenPrefix: "ls"}}
+	p, dir, now := decideSetup(t)
 	const fields = "From: ITU-T SG15\r\nTo: IETF CCAMP WG\r\nTitle: Optical things\r\nPurpose: For Action\r\nDeadline: 2027-01-31\r\nTechnical-Contact: expert@vendor.example\r\n\r\nDear all"
 	mail := func(extra, body string) []byte {
 		return []byte("From: Rapporteur <rapp@itu.example>\r\nTo: statements@liaison.example\r\nSubject: An LS\r\nMessage-ID: <a@itu.example>\r\n" + extra + "\r\n" + body + "\r\n")
@@ -158,4 +153,16 @@ func TestCommandStoreErrorAborts(t *testing.T) {
 	if err := db.QueryRow("SELECT error FROM messages WHERE id = ?", res.MessageID).Scan(&why); err != nil || !strings.Contains(why, "statement_id") {
 		t.Errorf("kept message's error = %q, %v; want the store error", why, err)
 	}
+}
+
+// decideSetup is what Decide needs besides a message: a processor with no
+// store, the demo directory and a fixed clock.
+func decideSetup(t testing.TB) (*Processor, *directory.Directory, time.Time) {
+	t.Helper()
+	dir, err := directory.Parse(directory.Demo, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Processor{Config: Config{Domain: "liaison.example", StatementsLocal: "statements", CommandsLocal: "commands", TokenPrefix: "ls"}}
+	return p, dir, time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 }
