@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"bytes"
 	"errors"
 	"io"
 )
@@ -32,16 +33,34 @@ func (r *lineLimitReader) Read(b []byte) (int, error) {
 		return n, nil
 	}
 
-	for _, chr := range b[:n] {
-		if chr == '\n' {
-			r.curLineLength = 0
+	// Counting as a byte-at-a-time loop would: a '\n' starts a new line and
+	// is its first byte. Newlines are found with bytes.IndexByte (liaisond
+	// patch, see PATCHES.md). On error, curLineLength is the count at the
+	// first byte over the limit, and the data read is not returned.
+	cur := r.curLineLength
+	rest := b[:n]
+	for {
+		run := bytes.IndexByte(rest, '\n') // bytes of the current line in rest
+		last := run < 0
+		if last {
+			run = len(rest)
 		}
-		r.curLineLength++
-
-		if r.curLineLength > r.LineLimit {
+		if run > 0 && cur+run > r.LineLimit {
+			r.curLineLength = cur + 1
+			if r.LineLimit+1 > cur+1 {
+				r.curLineLength = r.LineLimit + 1
+			}
 			return 0, ErrTooLongLine
 		}
+		if last {
+			r.curLineLength = cur + run
+			return n, nil
+		}
+		cur = 1 // the '\n'
+		if cur > r.LineLimit {
+			r.curLineLength = cur
+			return 0, ErrTooLongLine
+		}
+		rest = rest[run+1:]
 	}
-
-	return n, nil
 }
