@@ -51,3 +51,5 @@ require (
 	golang.org/x/sys v0.47.0 // indirect
 	google.golang.org/protobuf v1.36.8 // indirect
 )
+
+replace github.com/emersion/go-smtp => ./third_party/go-smtp
