@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"testing"
+)
+
+// TestFTSExternalContent: the search index keeps no copy of the titles
+// and bodies (migration 0017: it reads them from statements), and stays
+// in step with the statements when a title or body changes and when a
+// statement is deleted (FTS4's integrity-check compares the index with
+// the text it indexes).
+func TestFTSExternalContent(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	mk := func(title, body string) *Statement {
+		return &Statement{Direction: Incoming, State: StateOpen, From: BodyRef{ID: "itu-t-sg15", Name: "ITU-T SG15"},
+			To: []BodyRef{{ID: "ccamp", Name: "CCAMP"}}, Title: title, Purpose: "action", Submitter: "a@itu.example",
+			Assignee: "alice@ccamp.example", ReceivedAt: t0, Body: body}
+	}
+	if err := s.Update(ctx, func(tx *Tx) error {
+		for _, st := range []*Statement{mk("Optical control", "wavelength switching"), mk("Timing", "clock synchronization"), mk("Routing", "segment lists")} {
+			if err := tx.InsertStatement(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var copies int
+	if err := s.View(ctx, func(tx *Tx) error {
+		return tx.queryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'statements_fts_content'`).Scan(&copies)
+	}); err != nil || copies != 0 {
+		t.Errorf("statements_fts keeps its own copy of the text (%d, %v)", copies, err)
+	}
+	integrity := func(when string) {
+		t.Helper()
+		if err := s.Update(ctx, func(tx *Tx) error {
+			_, err := tx.exec(`INSERT INTO statements_fts (statements_fts) VALUES ('integrity-check')`)
+			return err
+		}); err != nil {
+			t.Errorf("%s: the search index is out of step: %v", when, err)
+		}
+	}
+	integrity("after insert")
+	if err := s.Update(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(`UPDATE statements SET title = 'Quantum control', body = 'entangled photons' WHERE id = 1`); err != nil {
+			return err
+		}
+		// A change of other columns leaves the index as it is.
+		if _, err := tx.exec(`UPDATE statements SET state = 'closed', status_line = 'done' WHERE id = 2`); err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM statement_to WHERE statement_id = 3`, `DELETE FROM statements WHERE id = 3`} {
+			if _, err := tx.exec(q); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	integrity("after update and delete")
+	for q, want := range map[string]string{"optical": "", "wavelength": "", "quantum": "LS-1", "photons": "LS-1",
+		"clock": "LS-2", "routing": "", "segment": "", "ccamp": "LS-2 LS-1"} {
+		if got := findRefs(t, s, Query{Text: q}); got != want {
+			t.Errorf("search %q = %q, want %q", q, got, want)
+		}
+	}
+}
