@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"regexp"
 	"testing"
 )
 
@@ -67,5 +69,45 @@ func TestFTSExternalContent(t *testing.T) {
 		if got := findRefs(t, s, Query{Text: q}); got != want {
 			t.Errorf("search %q = %q, want %q", q, got, want)
 		}
+	}
+}
+
+// stateIndexSearch is a plan step that finds statements by state in an
+// index (statements_state or statements_open).
+var stateIndexSearch = regexp.MustCompile(`SEARCH (s|statements) USING (COVERING )?INDEX statements_\w+ \(state=\?`)
+
+// TestReminderScansUseIndex: the scheduler's scans of the open incoming
+// statements read them through an index on state, not the whole table
+// now that statements_open_incoming is gone (migration 0018).
+func TestReminderScansUseIndex(t *testing.T) {
+	s := openTest(t)
+	err := s.View(context.Background(), func(tx *Tx) error {
+		var missing int
+		if err := tx.queryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'statements_open_incoming'`).Scan(&missing); err != nil {
+			return err
+		}
+		if missing != 0 {
+			t.Errorf("statements_open_incoming is still there: a page more per new statement")
+		}
+		for name, q := range map[string]struct {
+			sql  string
+			args []any
+		}{
+			"EachReminderCandidate": {reminderCandidatesQuery, []any{Incoming, StateOpen}},
+			"OverdueStatements":     {overdueStatementsQuery, []any{Incoming, StateOpen, "2027-01-01"}},
+			"PlanNewStatements":     {planNewStatementsQuery, []any{Incoming, StateOpen}},
+		} {
+			p, err := queryPlan(tx, q.sql, q.args...)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			if !stateIndexSearch.MatchString(p) {
+				t.Errorf("%s does not find the open statements through an index on state: %s", name, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
