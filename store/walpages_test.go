@@ -21,7 +21,9 @@ func TestFTSExternalContent(t *testing.T) {
 			Assignee: "alice@ccamp.example", ReceivedAt: t0, Body: body}
 	}
 	if err := s.Update(ctx, func(tx *Tx) error {
-		for _, st := range []*Statement{mk("Optical control", "wavelength switching"), mk("Timing", "clock synchronization"), mk("Routing", "segment lists")} {
+		third := mk("Routing", "segment lists")
+		third.TechnicalContacts = []Contact{{Name: "Zoë Müller", Addr: "zm@op.example"}}
+		for _, st := range []*Statement{mk("Optical control", "wavelength switching"), mk("Timing", "clock synchronization"), third} {
 			if err := tx.InsertStatement(st); err != nil {
 				return err
 			}
@@ -46,6 +48,10 @@ func TestFTSExternalContent(t *testing.T) {
 		}
 	}
 	integrity("after insert")
+	// The parties' index (FTS3 since 0019) folds diacritics as before.
+	if got := findRefs(t, s, Query{Text: "zoe muller"}); got != "LS-3" {
+		t.Errorf("search zoe muller = %q, want LS-3", got)
+	}
 	if err := s.Update(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(`UPDATE statements SET title = 'Quantum control', body = 'entangled photons' WHERE id = 1`); err != nil {
 			return err
@@ -54,7 +60,7 @@ func TestFTSExternalContent(t *testing.T) {
 		if _, err := tx.exec(`UPDATE statements SET state = 'closed', status_line = 'done' WHERE id = 2`); err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM statement_to WHERE statement_id = 3`, `DELETE FROM statements WHERE id = 3`} {
+		for _, q := range []string{`DELETE FROM statement_to WHERE statement_id = 3`, `DELETE FROM contacts WHERE statement_id = 3`, `DELETE FROM statements WHERE id = 3`} {
 			if _, err := tx.exec(q); err != nil {
 				return err
 			}
@@ -65,7 +71,7 @@ func TestFTSExternalContent(t *testing.T) {
 	}
 	integrity("after update and delete")
 	for q, want := range map[string]string{"optical": "", "wavelength": "", "quantum": "LS-1", "photons": "LS-1",
-		"clock": "LS-2", "routing": "", "segment": "", "ccamp": "LS-2 LS-1"} {
+		"clock": "LS-2", "routing": "", "segment": "", "zoe": "", "ccamp": "LS-2 LS-1"} {
 		if got := findRefs(t, s, Query{Text: q}); got != want {
 			t.Errorf("search %q = %q, want %q", q, got, want)
 		}
