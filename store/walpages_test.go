@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"regexp"
@@ -109,6 +110,62 @@ func TestReminderScansUseIndex(t *testing.T) {
 			}
 			if !stateIndexSearch.MatchString(p) {
 				t.Errorf("%s does not find the open statements through an index on state: %s", name, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMessageRawBeforeAndAfter0020: a message of ordinary size is kept in
+// message_raw under its id, not in pieces; one stored in pieces before
+// migration 0020, and one larger than a piece, read back whole too.
+func TestMessageRawBeforeAndAfter0020(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	sizes := []int{54 * 1024, pieceSize, pieceSize + 1}
+	raws := make([][]byte, len(sizes)+1)
+	ids := make([]int64, len(sizes)+1)
+	err := s.Update(ctx, func(tx *Tx) error {
+		for i, size := range sizes {
+			raws[i] = bytes.Repeat([]byte{byte('a' + i)}, size)
+			var err error
+			if ids[i], _, err = tx.InsertMessage(&Message{ReceivedAt: t0, Source: "smtp", Identity: fmt.Sprint("m", i), SHA256: "s", Raw: raws[i]}); err != nil {
+				return err
+			}
+		}
+		// As stored before 0020: an empty row, the bytes in pieces.
+		old := len(sizes)
+		raws[old] = bytes.Repeat([]byte("old "), 10000)
+		res, err := tx.exec(`INSERT INTO messages (received_at, source, identity, sha256, size, raw) VALUES (?, 'smtp', 'old', 's', ?, x'')`, fmtTime(t0), len(raws[old]))
+		if err != nil {
+			return err
+		}
+		if ids[old], err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return tx.putPieces(messageKey(ids[old]), raws[old])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		for i, id := range ids {
+			m, err := tx.Message(id)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(m.Raw, raws[i]) {
+				t.Errorf("message %d: read back %d bytes, want %d", i, len(m.Raw), len(raws[i]))
+			}
+			var inRaw, inPieces int
+			if err := tx.queryRow(`SELECT (SELECT count(*) FROM message_raw WHERE id = ?), (SELECT count(*) FROM pieces WHERE key = ?)`, id, messageKey(id)).Scan(&inRaw, &inPieces); err != nil {
+				return err
+			}
+			if wantRaw := i < len(sizes) && sizes[i] <= pieceSize; (inRaw == 1) != wantRaw || (inPieces > 0) == wantRaw {
+				t.Errorf("message %d: %d rows in message_raw, %d pieces; want message_raw %v", i, inRaw, inPieces, wantRaw)
 			}
 		}
 		return nil
