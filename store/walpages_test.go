@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -167,6 +168,100 @@ func TestMessageRawBeforeAndAfter0020(t *testing.T) {
 			if wantRaw := i < len(sizes) && sizes[i] <= pieceSize; (inRaw == 1) != wantRaw || (inPieces > 0) == wantRaw {
 				t.Errorf("message %d: %d rows in message_raw, %d pieces; want message_raw %v", i, inRaw, inPieces, wantRaw)
 			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOutboxHeadersOnce: the copies of one mail queued together store
+// their From, To, Cc and Subject once (migration 0021) and each reads
+// them back as its own, through every way the outbox is read; a mail with
+// other headers in the same call keeps its own.
+func TestOutboxHeadersOnce(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	mk := func(rcpt string) *OutboxMail {
+		return &OutboxMail{Kind: "notification", EnvelopeFrom: "b@l.example", Rcpt: rcpt, From: "s@l.example",
+			To: []string{"ccamp@ietf.example", "mpls@ietf.example"}, Cc: []string{"chair@itu.example"},
+			Subject: "New liaison statement LS-1", MessageID: "n-" + rcpt, Raw: []byte("mail to " + rcpt), CreatedAt: t0}
+	}
+	receipt := &OutboxMail{Kind: "receipt", EnvelopeFrom: "b@l.example", Rcpt: "rapp@itu.example", From: "s@l.example",
+		To: []string{"rapp@itu.example"}, Subject: "Received: LS-1", MessageID: "r-1", Raw: []byte("receipt"), CreatedAt: t0}
+	var want []*OutboxMail
+	err := s.Update(ctx, func(tx *Tx) error {
+		// Something queued before, so that the ids do not start at 1.
+		if err := tx.InsertOutbox(mk("earlier@x.example")); err != nil {
+			return err
+		}
+		want = []*OutboxMail{mk("a@x.example"), mk("b@x.example"), receipt, mk("c@x.example")}
+		if err := tx.InsertOutboxMany(want); err != nil {
+			return err
+		}
+		return tx.MarkSent(want[1].ID, t0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(how string, got, w *OutboxMail) {
+		t.Helper()
+		if got.ID != w.ID || got.Rcpt != w.Rcpt || got.From != w.From || got.Subject != w.Subject ||
+			strings.Join(got.To, ",") != strings.Join(w.To, ",") || strings.Join(got.Cc, ",") != strings.Join(w.Cc, ",") {
+			t.Errorf("%s: mail %d to %s reads %q %v %v %q, want %d %q %v %v %q", how, got.ID, got.Rcpt, got.From, got.To, got.Cc, got.Subject,
+				w.ID, w.From, w.To, w.Cc, w.Subject)
+		}
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		list, err := tx.Outbox(OutboxFilter{})
+		if err != nil {
+			return err
+		}
+		if len(list) != 5 {
+			t.Fatalf("%d mails in the outbox, want 5", len(list))
+		}
+		for i, w := range want {
+			if want[i].ID != list[i+1].ID {
+				t.Errorf("mail %d has id %d, want the order queued (%d)", i, w.ID, list[i+1].ID)
+			}
+			same("Outbox", list[i+1], w)
+			m, err := tx.OutboxMail(w.ID)
+			if err != nil {
+				return err
+			}
+			same("OutboxMail", m, w)
+			if string(m.Raw) != string(w.Raw) {
+				t.Errorf("mail %d: raw %q, want %q", w.ID, m.Raw, w.Raw)
+			}
+			m, err = tx.OutboxByMessageID(w.MessageID)
+			if err != nil {
+				return err
+			}
+			same("OutboxByMessageID", m, w)
+		}
+		due, err := tx.DueOutbox(t0, 10)
+		if err != nil {
+			return err
+		}
+		if len(due) != 4 {
+			t.Errorf("%d mails due, want 4 (one is sent)", len(due))
+		}
+		for _, m := range due[1:] {
+			for _, w := range want {
+				if w.ID == m.ID {
+					same("DueOutbox", m, w)
+				}
+			}
+		}
+		// Stored once per call and headers: the earlier mail, the first
+		// copy of this call and the receipt.
+		var holders int
+		if err := tx.queryRow(`SELECT count(*) FROM outbox WHERE headers_of IS NULL AND subject != ''`).Scan(&holders); err != nil {
+			return err
+		}
+		if holders != 3 {
+			t.Errorf("%d rows hold their headers, want 3", holders)
 		}
 		return nil
 	})
