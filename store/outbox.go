@@ -68,7 +68,7 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	}
 	// The rows get their ids here, the next ones after the largest (as
 	// SQLite would give them), so that a copy can name the row holding the
-	// headers it shares (0021) in the same INSERT.
+	// headers it shares (0020) in the same INSERT.
 	var last int64
 	if err := t.queryRow(`SELECT coalesce(max(id), 0) FROM outbox`).Scan(&last); err != nil {
 		return fmt.Errorf("queue mail: %w", err)
@@ -155,7 +155,7 @@ const withRawColumn = `, (SELECT r.raw FROM outbox_raw r WHERE r.id = outbox.id)
 
 // outboxColumns reads a copy's From, To, Cc and Subject from the row that
 // holds the headers it shares with the other copies of its mail, when it
-// names one (0021).
+// names one (0020).
 const outboxColumns = `id, coalesce(statement_id,0), coalesce(event_id,0), kind, envelope_from, rcpt,
 	CASE WHEN headers_of IS NULL THEN from_addr ELSE (SELECT h.from_addr FROM outbox h WHERE h.id = outbox.headers_of) END,
 	CASE WHEN headers_of IS NULL THEN to_addrs ELSE (SELECT h.to_addrs FROM outbox h WHERE h.id = outbox.headers_of) END,

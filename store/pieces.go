@@ -50,7 +50,7 @@ func (t *Tx) readPieces(key string, size int64) ([]byte, error) {
 func messageKey(id int64) string { return "msg:" + strconv.FormatInt(id, 10) }
 
 // putRaw stores the raw bytes of message id that do not stay in its row:
-// up to a piece in message_raw, keyed by the id alone (0020), a larger
+// up to a piece in message_raw, keyed by the id alone (0019), a larger
 // message in pieces.
 func (t *Tx) putRaw(id int64, raw []byte) error {
 	if len(raw) > pieceSize {
@@ -63,7 +63,7 @@ func (t *Tx) putRaw(id int64, raw []byte) error {
 }
 
 // readRaw reads back the size bytes of message id that putRaw stored (or,
-// for a message stored before 0020, that are in pieces).
+// for a message stored before 0019, that are in pieces).
 func (t *Tx) readRaw(id int64, size int64) ([]byte, error) {
 	if size <= pieceSize {
 		var raw []byte

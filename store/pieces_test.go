@@ -68,7 +68,7 @@ func TestLargeContentInPieces(t *testing.T) {
 
 // A mail of ordinary size is kept outside its messages row too (the row
 // is updated at once, and an UPDATE copies the whole row), in message_raw
-// (migration 0020); a small one stays inline. Both read back byte for byte after a change of state.
+// (migration 0019); a small one stays inline. Both read back byte for byte after a change of state.
 func TestMessageRawInlineOrPieces(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()

@@ -9,12 +9,12 @@ import (
 	"testing"
 )
 
-// TestFTSExternalContent: the search index keeps no copy of the titles
-// and bodies (migration 0017: it reads them from statements), and stays
-// in step with the statements when a title or body changes and when a
-// statement is deleted (FTS4's integrity-check compares the index with
-// the text it indexes).
-func TestFTSExternalContent(t *testing.T) {
+// TestSearchIndexFollowsChanges: one search index holds a statement's
+// title, body and parties (migration 0017: search_fts, FTS3, in place of
+// statements_fts and parties_fts), and stays in step with the statements
+// when a title, body or party changes and when a statement is deleted
+// (the FTS integrity-check compares the index with the text it holds).
+func TestSearchIndexFollowsChanges(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	mk := func(title, body string) *Statement {
@@ -34,23 +34,23 @@ func TestFTSExternalContent(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	var copies int
+	var tables string
 	if err := s.View(ctx, func(tx *Tx) error {
-		return tx.queryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'statements_fts_content'`).Scan(&copies)
-	}); err != nil || copies != 0 {
-		t.Errorf("statements_fts keeps its own copy of the text (%d, %v)", copies, err)
+		return tx.queryRow(`SELECT group_concat(name, ' ') FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'`).Scan(&tables)
+	}); err != nil || tables != "search_fts" {
+		t.Errorf("full-text tables %q (%v), want search_fts alone", tables, err)
 	}
 	integrity := func(when string) {
 		t.Helper()
 		if err := s.Update(ctx, func(tx *Tx) error {
-			_, err := tx.exec(`INSERT INTO statements_fts (statements_fts) VALUES ('integrity-check')`)
+			_, err := tx.exec(`INSERT INTO search_fts (search_fts) VALUES ('integrity-check')`)
 			return err
 		}); err != nil {
 			t.Errorf("%s: the search index is out of step: %v", when, err)
 		}
 	}
 	integrity("after insert")
-	// The parties' index (FTS3 since 0019) folds diacritics as before.
+	// FTS3 folds diacritics as FTS4 did.
 	if got := findRefs(t, s, Query{Text: "zoe muller"}); got != "LS-3" {
 		t.Errorf("search zoe muller = %q, want LS-3", got)
 	}
@@ -60,6 +60,9 @@ func TestFTSExternalContent(t *testing.T) {
 		}
 		// A change of other columns leaves the index as it is.
 		if _, err := tx.exec(`UPDATE statements SET state = 'closed', status_line = 'done' WHERE id = 2`); err != nil {
+			return err
+		}
+		if err := tx.SetAssignee(2, "bob@ccamp.example"); err != nil {
 			return err
 		}
 		for _, q := range []string{`DELETE FROM statement_to WHERE statement_id = 3`, `DELETE FROM contacts WHERE statement_id = 3`, `DELETE FROM statements WHERE id = 3`} {
@@ -73,7 +76,7 @@ func TestFTSExternalContent(t *testing.T) {
 	}
 	integrity("after update and delete")
 	for q, want := range map[string]string{"optical": "", "wavelength": "", "quantum": "LS-1", "photons": "LS-1",
-		"clock": "LS-2", "routing": "", "segment": "", "zoe": "", "ccamp": "LS-2 LS-1"} {
+		"clock": "LS-2", "routing": "", "segment": "", "zoe": "", "ccamp": "LS-2 LS-1", "bob": "LS-2", "alice": "LS-1"} {
 		if got := findRefs(t, s, Query{Text: q}); got != want {
 			t.Errorf("search %q = %q, want %q", q, got, want)
 		}
@@ -120,10 +123,10 @@ func TestReminderScansUseIndex(t *testing.T) {
 	}
 }
 
-// TestMessageRawBeforeAndAfter0020: a message of ordinary size is kept in
+// TestMessageRawBeforeAndAfter0019: a message of ordinary size is kept in
 // message_raw under its id, not in pieces; one stored in pieces before
-// migration 0020, and one larger than a piece, read back whole too.
-func TestMessageRawBeforeAndAfter0020(t *testing.T) {
+// migration 0019, and one larger than a piece, read back whole too.
+func TestMessageRawBeforeAndAfter0019(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
 	sizes := []int{54 * 1024, pieceSize, pieceSize + 1}
@@ -137,7 +140,7 @@ func TestMessageRawBeforeAndAfter0020(t *testing.T) {
 				return err
 			}
 		}
-		// As stored before 0020: an empty row, the bytes in pieces.
+		// As stored before 0019: an empty row, the bytes in pieces.
 		old := len(sizes)
 		raws[old] = bytes.Repeat([]byte("old "), 10000)
 		res, err := tx.exec(`INSERT INTO messages (received_at, source, identity, sha256, size, raw) VALUES (?, 'smtp', 'old', 's', ?, x'')`, fmtTime(t0), len(raws[old]))
@@ -177,7 +180,7 @@ func TestMessageRawBeforeAndAfter0020(t *testing.T) {
 }
 
 // TestOutboxHeadersOnce: the copies of one mail queued together store
-// their From, To, Cc and Subject once (migration 0021) and each reads
+// their From, To, Cc and Subject once (migration 0020) and each reads
 // them back as its own, through every way the outbox is read; a mail with
 // other headers in the same call keeps its own.
 func TestOutboxHeadersOnce(t *testing.T) {
