@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestSearchIndexFollowsChanges: one search index holds a statement's
@@ -265,6 +266,67 @@ func TestOutboxHeadersOnce(t *testing.T) {
 		}
 		if holders != 3 {
 			t.Errorf("%d rows hold their headers, want 3", holders)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStatementsSinceWithoutReceivedIndex: the submission rate counts the
+// statements received since a time that were not held, of every state
+// (one the store does not know included), through statements_state now
+// that statements_received is gone (migration 0021).
+func TestStatementsSinceWithoutReceivedIndex(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	err := s.Update(ctx, func(tx *Tx) error {
+		for i, state := range []string{StateOpen, StateClosed, StatePending, StateHeld, StateRejected, "archived", StateOpen, StateHeld} {
+			st := &Statement{Direction: Incoming, State: state, From: BodyRef{Name: "SG15"}, Title: "T", Purpose: "information",
+				Submitter: fmt.Sprintf("s%d@itu.example", i%2), Assignee: "a@ietf.example", ReceivedAt: t0.Add(time.Duration(i) * time.Minute)}
+			if err := tx.InsertStatement(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		for _, c := range []struct {
+			submitter string
+			since     time.Duration
+			want      int
+		}{
+			{"", 0, 6},               // all but the two held
+			{"", 3 * time.Minute, 3}, // rejected, archived, open (held at 3 and 7 not)
+			{"", 8 * time.Minute, 0}, // none since
+			{"s1@itu.example", 0, 4}, // the per-sender count keeps held ones
+			{"s0@itu.example", 5 * time.Minute, 1},
+		} {
+			n, err := tx.StatementsSince(c.submitter, t0.Add(c.since))
+			if err != nil {
+				return err
+			}
+			if n != c.want {
+				t.Errorf("StatementsSince(%q, +%v) = %d, want %d", c.submitter, c.since, n, c.want)
+			}
+		}
+		var gone int
+		if err := tx.queryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'statements_received'`).Scan(&gone); err != nil {
+			return err
+		}
+		if gone != 0 {
+			t.Errorf("statements_received is still there: a page more per new statement")
+		}
+		p, err := queryPlan(tx, recentStatementsQuery, fmtTime(t0), StateHeld)
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(p, "INDEX statements_state (state=? AND received_at>?)") || strings.Contains(p, "SCAN statements") {
+			t.Errorf("the submission rate does not count through statements_state: %s", p)
 		}
 		return nil
 	})
