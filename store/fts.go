@@ -88,13 +88,13 @@ func ftsTerms(text string) []string {
 }
 
 // ftsCondition is the SQL condition that each term is found in the text or
-// the parties of statement s.
+// the parties of statement s (search_fts, migration 0017).
 func ftsCondition(terms []string) (string, []any) {
 	var conds []string
 	var args []any
 	for _, t := range terms {
-		conds = append(conds, `s.id IN (SELECT rowid FROM statements_fts WHERE statements_fts MATCH ? UNION SELECT rowid FROM parties_fts WHERE parties_fts MATCH ?)`)
-		args = append(args, t, t)
+		conds = append(conds, `s.id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)`)
+		args = append(args, t)
 	}
 	return strings.Join(conds, ` AND `), args
 }

@@ -86,7 +86,7 @@ func (t *Tx) InsertMessage(m *Message) (id int64, dup bool, err error) {
 	}
 	m.ID = id
 	if len(raw) < len(m.Raw) {
-		if err := t.putPieces(messageKey(id), m.Raw); err != nil {
+		if err := t.putRaw(id, m.Raw); err != nil {
 			return 0, false, fmt.Errorf("store message: %w", err)
 		}
 	}
@@ -113,7 +113,7 @@ func (t *Tx) Message(id int64) (*Message, error) {
 		return nil, err
 	}
 	if len(m.Raw) == 0 && size > 0 {
-		if m.Raw, err = t.readPieces(messageKey(id), size); err != nil {
+		if m.Raw, err = t.readRaw(id, size); err != nil {
 			return nil, fmt.Errorf("message %d: %w", id, err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -67,9 +66,20 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	const columns = 14
+	// The rows get their ids here, the next ones after the largest (as
+	// SQLite would give them), so that a copy can name the row holding the
+	// headers it shares (0020) in the same INSERT.
+	var last int64
+	if err := t.queryRow(`SELECT coalesce(max(id), 0) FROM outbox`).Scan(&last); err != nil {
+		return fmt.Errorf("queue mail: %w", err)
+	}
+	const columns = 16
 	args := make([]any, 0, columns*len(ms))
-	for _, m := range ms {
+	// The first row with given headers holds them; a later one of the same
+	// call with the same headers names it instead of repeating them.
+	holders := map[string]int64{}
+	for i, m := range ms {
+		m.ID = last + 1 + int64(i)
 		to, _ := json.Marshal(nonNil(m.To))
 		cc, _ := json.Marshal(nonNil(m.Cc))
 		if m.State == "" {
@@ -78,35 +88,21 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 		if m.NextAttempt.IsZero() {
 			m.NextAttempt = m.CreatedAt
 		}
-		args = append(args, nullID(m.StatementID), nullID(m.EventID), m.Kind, m.EnvelopeFrom, m.Rcpt, m.From, string(to), string(cc), m.Subject, m.MessageID,
+		from, subject, toCol, ccCol := m.From, m.Subject, string(to), string(cc)
+		var headersOf any // NULL: the row holds its headers
+		key, _ := json.Marshal([]string{m.From, string(to), string(cc), m.Subject})
+		if holder, ok := holders[string(key)]; ok {
+			headersOf, from, subject, toCol, ccCol = holder, "", "", "[]", "[]"
+		} else {
+			holders[string(key)] = m.ID
+		}
+		args = append(args, m.ID, nullID(m.StatementID), nullID(m.EventID), m.Kind, m.EnvelopeFrom, m.Rcpt, from, toCol, ccCol, subject, headersOf, m.MessageID,
 			m.State, m.Attempts, fmtTime(m.NextAttempt), fmtTime(m.CreatedAt))
 	}
-	rows, err := t.query(`INSERT INTO outbox (statement_id, event_id, kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, message_id,
-		state, attempts, next_attempt, created_at) VALUES `+valueRows(len(ms), columns)+` RETURNING id`, args...)
-	if err != nil {
+	if _, err := t.exec(`INSERT INTO outbox (id, statement_id, event_id, kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, headers_of, message_id,
+		state, attempts, next_attempt, created_at) VALUES `+valueRows(len(ms), columns), args...); err != nil {
 		return fmt.Errorf("queue mail: %w", err)
 	}
-	ids := make([]int64, 0, len(ms))
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("queue mail: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Close(); err != nil {
-		return fmt.Errorf("queue mail: %w", err)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("queue mail: %w", err)
-	}
-	if len(ids) != len(ms) {
-		return fmt.Errorf("queue mail: %d rows inserted, %d ids returned", len(ms), len(ids))
-	}
-	// RETURNING gives the rows in the order inserted only in practice
-	// (SQLite does not promise it): ids are increasing, so sort them.
-	slices.Sort(ids)
 	// The parts the copies share, once each (0015).
 	shared := map[*SharedParts]int64{}
 	for _, m := range ms {
@@ -120,8 +116,7 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 		shared[m.Shared] = id
 	}
 	raws := make([]any, 0, 3*len(ms))
-	for i, m := range ms {
-		m.ID = ids[i]
+	for _, m := range ms {
 		if m.Shared != nil {
 			if len(m.Fill) != len(m.Shared.Parts)-1 {
 				return fmt.Errorf("queue mail: %d values for %d shared parts", len(m.Fill), len(m.Shared.Parts))
@@ -158,8 +153,15 @@ func nonNilBytes(b []byte) []byte {
 const withRawColumn = `, (SELECT r.raw FROM outbox_raw r WHERE r.id = outbox.id),
 	(SELECT s.parts FROM outbox_raw r JOIN outbox_shared s ON s.id = r.shared_id WHERE r.id = outbox.id)`
 
-const outboxColumns = `id, coalesce(statement_id,0), coalesce(event_id,0), kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, message_id,
-	state, attempts, next_attempt, last_error, created_at, sent_at`
+// outboxColumns reads a copy's From, To, Cc and Subject from the row that
+// holds the headers it shares with the other copies of its mail, when it
+// names one (0020).
+const outboxColumns = `id, coalesce(statement_id,0), coalesce(event_id,0), kind, envelope_from, rcpt,
+	CASE WHEN headers_of IS NULL THEN from_addr ELSE (SELECT h.from_addr FROM outbox h WHERE h.id = outbox.headers_of) END,
+	CASE WHEN headers_of IS NULL THEN to_addrs ELSE (SELECT h.to_addrs FROM outbox h WHERE h.id = outbox.headers_of) END,
+	CASE WHEN headers_of IS NULL THEN cc_addrs ELSE (SELECT h.cc_addrs FROM outbox h WHERE h.id = outbox.headers_of) END,
+	CASE WHEN headers_of IS NULL THEN subject ELSE (SELECT h.subject FROM outbox h WHERE h.id = outbox.headers_of) END,
+	message_id, state, attempts, next_attempt, last_error, created_at, sent_at`
 
 func scanOutbox(sc interface{ Scan(...any) error }, withRaw bool) (*OutboxMail, error) {
 	var m OutboxMail

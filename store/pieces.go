@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -47,3 +48,35 @@ func (t *Tx) readPieces(key string, size int64) ([]byte, error) {
 }
 
 func messageKey(id int64) string { return "msg:" + strconv.FormatInt(id, 10) }
+
+// putRaw stores the raw bytes of message id that do not stay in its row:
+// up to a piece in message_raw, keyed by the id alone (0019), a larger
+// message in pieces.
+func (t *Tx) putRaw(id int64, raw []byte) error {
+	if len(raw) > pieceSize {
+		return t.putPieces(messageKey(id), raw)
+	}
+	if _, err := t.exec(`INSERT INTO message_raw (id, data) VALUES (?,?)`, id, raw); err != nil {
+		return fmt.Errorf("store the bytes of message %d: %w", id, err)
+	}
+	return nil
+}
+
+// readRaw reads back the size bytes of message id that putRaw stored (or,
+// for a message stored before 0019, that are in pieces).
+func (t *Tx) readRaw(id int64, size int64) ([]byte, error) {
+	if size <= pieceSize {
+		var raw []byte
+		err := t.queryRow(`SELECT data FROM message_raw WHERE id = ?`, id).Scan(&raw)
+		if err == nil {
+			if int64(len(raw)) != size {
+				return nil, fmt.Errorf("read message %d: %d bytes stored of %d", id, len(raw), size)
+			}
+			return raw, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("read message %d: %w", id, err)
+		}
+	}
+	return t.readPieces(messageKey(id), size)
+}

@@ -67,8 +67,8 @@ func TestLargeContentInPieces(t *testing.T) {
 }
 
 // A mail of ordinary size is kept outside its messages row too (the row
-// is updated at once, and an UPDATE copies the whole row); a small one
-// stays inline. Both read back byte for byte after a change of state.
+// is updated at once, and an UPDATE copies the whole row), in message_raw
+// (migration 0019); a small one stays inline. Both read back byte for byte after a change of state.
 func TestMessageRawInlineOrPieces(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
@@ -96,13 +96,13 @@ func TestMessageRawInlineOrPieces(t *testing.T) {
 			if !bytes.Equal(m.Raw, raw) || m.State != MessageProcessed {
 				t.Errorf("size %d: read back %d bytes (equal %v), state %q", size, len(m.Raw), bytes.Equal(m.Raw, raw), m.State)
 			}
-			return tx.queryRow(`SELECT count(*) FROM pieces WHERE key = ?`, messageKey(id)).Scan(&pieces)
+			return tx.queryRow(`SELECT count(*) FROM message_raw WHERE id = ?`, id).Scan(&pieces)
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := size > messageInlineMax; (pieces > 0) != want {
-			t.Errorf("size %d: %d pieces, want pieces %v", size, pieces, want)
+			t.Errorf("size %d: %d rows in message_raw, want one %v", size, pieces, want)
 		}
 	}
 }

@@ -117,9 +117,9 @@ func TestFTSPartiesOnce(t *testing.T) {
 		"yolanda": "LS-40", "rapporteur": "LS-40 LS-1", "rapp itu": "LS-40 LS-1", "sg15": "LS-40 LS-1", "optical": "LS-40 LS-1"})
 	var parties int
 	if err := s.View(ctx, func(tx *Tx) error {
-		return tx.queryRow(`SELECT count(*) FROM parties_fts`).Scan(&parties)
+		return tx.queryRow(`SELECT count(*) FROM search_fts`).Scan(&parties)
 	}); err != nil || parties != 2 {
-		t.Errorf("parties_fts holds %d rows (%v), want one per statement", parties, err)
+		t.Errorf("search_fts holds %d rows (%v), want one per statement", parties, err)
 	}
 
 	// A redirect replaces the addressees of a statement already indexed.

@@ -41,9 +41,7 @@ type ReminderCandidate struct {
 // EachReminderCandidate streams every open incoming statement with its
 // reminder plan, in one query, oldest first.
 func (t *Tx) EachReminderCandidate(fn func(c *ReminderCandidate) error) error {
-	rows, err := t.query(`SELECT s.id, s.deadline, s.received_at, p.deadline, p.since, p.last_due, p.last_key
-		FROM statements s LEFT JOIN reminder_plans p ON p.statement_id = s.id
-		WHERE s.direction = ? AND s.state = ? AND s.replied_at IS NULL ORDER BY s.id`, Incoming, StateOpen)
+	rows, err := t.query(reminderCandidatesQuery, Incoming, StateOpen)
 	if err != nil {
 		return fmt.Errorf("scan open statements: %w", err)
 	}
@@ -194,8 +192,7 @@ func (t *Tx) ClaimDeliveryAlert(cause string, at time.Time) (bool, error) {
 // OverdueStatements lists the open incoming statements whose deadline is
 // before day (YYYY-MM-DD), earliest deadline first, without child rows.
 func (t *Tx) OverdueStatements(day string) ([]*Statement, error) {
-	rows, err := t.query(`SELECT `+statementColumns+` FROM statements WHERE direction = ? AND state = ? AND deadline != '' AND deadline < ?
-		ORDER BY deadline, id`, Incoming, StateOpen, day)
+	rows, err := t.query(overdueStatementsQuery, Incoming, StateOpen, day)
 	if err != nil {
 		return nil, err
 	}
@@ -263,11 +260,23 @@ func (t *Tx) ReminderCandidateOf(id int64) (c *ReminderCandidate, open bool, err
 // plan its first one, set-wise: its current deadline, from its arrival
 // (what the planner would write one by one). It returns how many.
 func (t *Tx) PlanNewStatements() (int64, error) {
-	res, err := t.exec(`INSERT INTO reminder_plans (statement_id, deadline, since)
-		SELECT s.id, s.deadline, s.received_at FROM statements s
-		WHERE s.direction = ? AND s.state = ? AND s.replied_at IS NULL AND NOT EXISTS (SELECT 1 FROM reminder_plans p WHERE p.statement_id = s.id)`, Incoming, StateOpen)
+	res, err := t.exec(planNewStatementsQuery, Incoming, StateOpen)
 	if err != nil {
 		return 0, fmt.Errorf("plan new statements: %w", err)
 	}
 	return res.RowsAffected()
 }
+
+// The scheduler's scans of the open incoming statements (their arguments:
+// Incoming, StateOpen), named for the test that they read an index
+// (statements_state) and not the whole table.
+const (
+	reminderCandidatesQuery = `SELECT s.id, s.deadline, s.received_at, p.deadline, p.since, p.last_due, p.last_key
+		FROM statements s LEFT JOIN reminder_plans p ON p.statement_id = s.id
+		WHERE s.direction = ? AND s.state = ? AND s.replied_at IS NULL ORDER BY s.id`
+	overdueStatementsQuery = `SELECT ` + statementColumns + ` FROM statements WHERE direction = ? AND state = ? AND deadline != '' AND deadline < ?
+		ORDER BY deadline, id`
+	planNewStatementsQuery = `INSERT INTO reminder_plans (statement_id, deadline, since)
+		SELECT s.id, s.deadline, s.received_at FROM statements s
+		WHERE s.direction = ? AND s.state = ? AND s.replied_at IS NULL AND NOT EXISTS (SELECT 1 FROM reminder_plans p WHERE p.statement_id = s.id)`
+)

@@ -147,11 +147,12 @@ func (t *Tx) InsertStatement(st *Statement) error {
 			}
 		}
 	}
-	// The parties are indexed once, now that the addressees and contacts
-	// are in (migration 0014): the triggers of those tables re-index only
-	// a statement already indexed.
-	if _, err := t.exec(`INSERT INTO parties_fts (rowid, bodies, contacts) SELECT id, bodies, contacts FROM parties_fts_text WHERE id = ?`, st.ID); err != nil {
-		return fmt.Errorf("index the parties of LS-%d: %w", st.ID, err)
+	// The statement is indexed for search once, now that its addressees
+	// and contacts are in (migrations 0014, 0017): the triggers of those
+	// tables re-index only a statement already indexed.
+	if _, err := t.exec(`INSERT INTO search_fts (rowid, title, body, bodies, contacts) SELECT id, ?, ?, bodies, contacts FROM search_text WHERE id = ?`,
+		st.Title, st.Body, st.ID); err != nil {
+		return fmt.Errorf("index LS-%d for search: %w", st.ID, err)
 	}
 	pos := 0
 	for _, u := range st.URLs {

@@ -156,7 +156,7 @@ func applyBenchSubmission(tx *Tx, d *benchSubmissionData) error {
 	return tx.InsertOutbox(copies[len(copies)-1])
 }
 
-func openBench(b *testing.B) (*Store, string) {
+func openBench(b testing.TB) (*Store, string) {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "bench.db")
 	s, err := Open(context.Background(), path)
@@ -170,7 +170,7 @@ func openBench(b *testing.B) (*Store, string) {
 
 // applyBenchGroup commits subs in one transaction the way group commit
 // does (store.runBatch: a savepoint per member; then the fsync).
-func applyBenchGroup(b *testing.B, s *Store, subs []*benchSubmissionData) {
+func applyBenchGroup(b testing.TB, s *Store, subs []*benchSubmissionData) {
 	if len(subs) == 1 {
 		if err := s.Update(context.Background(), func(tx *Tx) error { return applyBenchSubmission(tx, subs[0]) }); err != nil {
 			b.Fatal(err)
