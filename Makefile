@@ -6,7 +6,7 @@ MAILPIT_VERSION := v1.33.1
 FUZZTIME ?= 20000x
 export PATH := $(BIN):$(PATH)
 # No build tags: plain `go build`, `go install` and `go test` give the same
-# binary (search uses SQLite's FTS4, compiled into go-sqlite3 by default).
+# binary (search uses SQLite's FTS3, compiled into go-sqlite3 by default).
 
 .PHONY: run build test vet unit fuzz fuzz-short bench check tools clean deploy-check
 
