@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -77,24 +78,27 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	args := make([]any, 0, columns*len(ms))
 	// The first row with given headers holds them; a later one of the same
 	// call with the same headers names it instead of repeating them.
-	holders := map[string]int64{}
+	holders := map[[4]string]int64{}
+	// The copies of one mail come one after the other with equal To and Cc
+	// lists: each list is turned into JSON once (this runs under the write
+	// lock).
+	var addrJSON addrLists
 	for i, m := range ms {
 		m.ID = last + 1 + int64(i)
-		to, _ := json.Marshal(nonNil(m.To))
-		cc, _ := json.Marshal(nonNil(m.Cc))
+		to, cc := addrJSON.json(m.To, m.Cc)
 		if m.State == "" {
 			m.State = OutboxQueued
 		}
 		if m.NextAttempt.IsZero() {
 			m.NextAttempt = m.CreatedAt
 		}
-		from, subject, toCol, ccCol := m.From, m.Subject, string(to), string(cc)
+		from, subject, toCol, ccCol := m.From, m.Subject, to, cc
 		var headersOf any // NULL: the row holds its headers
-		key, _ := json.Marshal([]string{m.From, string(to), string(cc), m.Subject})
-		if holder, ok := holders[string(key)]; ok {
+		key := [4]string{m.From, to, cc, m.Subject}
+		if holder, ok := holders[key]; ok {
 			headersOf, from, subject, toCol, ccCol = holder, "", "", "[]", "[]"
 		} else {
-			holders[string(key)] = m.ID
+			holders[key] = m.ID
 		}
 		args = append(args, m.ID, nullID(m.StatementID), nullID(m.EventID), m.Kind, m.EnvelopeFrom, m.Rcpt, from, toCol, ccCol, subject, headersOf, m.MessageID,
 			m.State, m.Attempts, fmtTime(m.NextAttempt), fmtTime(m.CreatedAt))
@@ -132,6 +136,26 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	}
 	t.queued += len(ms)
 	return nil
+}
+
+// addrLists keeps the JSON of the last To and Cc lists it turned into JSON.
+type addrLists struct {
+	to, cc         []string
+	toJSON, ccJSON string
+	done           bool
+}
+
+func (a *addrLists) json(to, cc []string) (string, string) {
+	if !a.done || !slices.Equal(a.to, to) {
+		b, _ := json.Marshal(nonNil(to))
+		a.to, a.toJSON = to, string(b)
+	}
+	if !a.done || !slices.Equal(a.cc, cc) {
+		b, _ := json.Marshal(nonNil(cc))
+		a.cc, a.ccJSON = cc, string(b)
+	}
+	a.done = true
+	return a.toJSON, a.ccJSON
 }
 
 // valueRows is n rows of VALUES with the given number of placeholders each.
