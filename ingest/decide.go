@@ -64,7 +64,7 @@ func (p *Processor) Decide(env Envelope, raw []byte, dir *directory.Directory, n
 		d.Class, d.State, d.Why = ClassUnknown, store.MessageIgnored, "not addressed to a liaisond address"
 	default:
 		d.Class = ClassSubmission
-		d.Submission = p.decideSubmission(dir, now, env, parsed, d.Automatic)
+		d.Submission = p.decideSubmission(dir, now, env, raw, parsed, d.Automatic)
 	}
 	return d
 }
