@@ -165,3 +165,38 @@ func TestBlobByReferenceNeverWrongBytes(t *testing.T) {
 		})
 	}
 }
+
+// Long base64 in lines of any length, with CRLF or LF, a CR inside a line
+// or blanks at a line's end, decodes to the bytes encoded.
+func TestDecodeTransferLongBase64(t *testing.T) {
+	rng := rand.New(rand.NewChaCha8([32]byte{5}))
+	for _, size := range []int{1, 2, 3, 3071, 3072, 3073, 40 << 10, 100003} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		enc := base64.StdEncoding.EncodeToString(data)
+		for _, lineLen := range []int{76, 64, 73, 1, 4097} {
+			for _, eol := range []string{"\r\n", "\n", " \r\n", "\t\n", "\r"} {
+				var b strings.Builder
+				for s := enc; len(s) > 0; {
+					l := min(lineLen, len(s))
+					b.WriteString(s[:l] + eol)
+					s = s[l:]
+				}
+				got, err := DecodeTransfer("base64", []byte(b.String()))
+				if err != nil || !bytes.Equal(got, data) {
+					t.Errorf("%d bytes in lines of %d ending %q: %v, equal %v", size, lineLen, eol, err, bytes.Equal(got, data))
+				}
+			}
+		}
+		// A character outside the alphabet past the first chunk.
+		bad := []byte(enc)
+		if len(bad) > 5000 {
+			bad[5000] = '*'
+			if _, err := DecodeTransfer("base64", bad); !errors.Is(err, ErrNotDecodable) {
+				t.Errorf("%d bytes with a '*' at 5000: %v, want ErrNotDecodable", size, err)
+			}
+		}
+	}
+}
