@@ -1,8 +1,6 @@
 package ingest
 
 import (
-	"bytes"
-
 	"liaisond/ingest/parse"
 	"liaisond/store"
 )
@@ -33,8 +31,7 @@ func rawRange(raw []byte, a parse.Attachment) (*store.RawRange, bool) {
 	if at.Length <= 0 || at.Offset < 0 || at.Offset > len(raw)-at.Length {
 		return nil, false
 	}
-	decoded, err := store.DecodeTransfer(at.Encoding, raw[at.Offset:at.Offset+at.Length])
-	if err != nil || !bytes.Equal(decoded, a.Data) {
+	if !store.DecodesTo(at.Encoding, raw[at.Offset:at.Offset+at.Length], a.Data) {
 		return nil, false
 	}
 	return &store.RawRange{Offset: int64(at.Offset), Length: int64(at.Length), Encoding: at.Encoding}, true

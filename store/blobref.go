@@ -42,44 +42,145 @@ var ErrNotDecodable = errors.New("not decodable exactly")
 // and refuses the rest rather than guess (the tolerant decoding of damaged
 // mail is the parser's; such an attachment is stored as bytes).
 //   - "" (7bit, 8bit, binary): b as it is.
-//   - "base64": the alphabet in lines; CR, LF, spaces and tabs are ignored,
-//     padding only at the end (RFC 2045 6.8).
+//   - "base64": the alphabet in lines, padding only at the end (RFC 2045
+//     6.8); CR, LF, and spaces and tabs at the end of a line are ignored.
 //   - "quoted-printable": mime/quotedprintable (soft line breaks, trailing
 //     white space removed; RFC 2045 6.7).
 func DecodeTransfer(encoding string, b []byte) ([]byte, error) {
-	switch encoding {
-	case "":
+	if encoding == "" {
 		return b, nil
+	}
+	out := make([]byte, 0, base64.StdEncoding.DecodedLen(len(b)))
+	err := decodeTransfer(encoding, b, func(p []byte) error {
+		out = append(out, p...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DecodesTo reports whether DecodeTransfer(encoding, b) gives exactly want,
+// without holding the decoded bytes: what ingest checks, before the write
+// transaction, for a reference to be stored (a 24 MB attachment would
+// otherwise be held a second time).
+func DecodesTo(encoding string, b, want []byte) bool {
+	if encoding == "" {
+		return bytes.Equal(b, want)
+	}
+	errDiffers := errors.New("differs")
+	pos := 0
+	err := decodeTransfer(encoding, b, func(p []byte) error {
+		if len(p) > len(want)-pos || !bytes.Equal(p, want[pos:pos+len(p)]) {
+			return errDiffers
+		}
+		pos += len(p)
+		return nil
+	})
+	return err == nil && pos == len(want)
+}
+
+// decodeTransfer decodes b (encoding "base64" or "quoted-printable") and
+// hands the decoded bytes to emit a piece at a time, in order: the one
+// decoder of DecodeTransfer and DecodesTo.
+func decodeTransfer(encoding string, b []byte, emit func([]byte) error) error {
+	switch encoding {
 	case "base64":
 		end := len(b)
 		for end > 0 && bytes.IndexByte([]byte("=\r\n \t"), b[end-1]) >= 0 {
 			end--
 		}
-		b = b[:end]
-		if bytes.ContainsAny(b, " \t") {
-			b = bytes.Map(func(r rune) rune {
-				if r == ' ' || r == '\t' {
-					return -1
-				}
-				return r
-			}, b)
+		if err := decodeBase64Lines(b[:end], emit); err != nil {
+			return fmt.Errorf("base64: %w (%v)", ErrNotDecodable, err)
 		}
-		// RawStdEncoding skips CR and LF; anything else outside the
-		// alphabet, "=" included, is an error.
-		out := make([]byte, base64.RawStdEncoding.DecodedLen(len(b)))
-		n, err := base64.RawStdEncoding.Decode(out, b)
-		if err != nil {
-			return nil, fmt.Errorf("base64: %w (%v)", ErrNotDecodable, err)
-		}
-		return out[:n], nil
+		return nil
 	case "quoted-printable":
-		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(b)))
-		if err != nil {
-			return nil, fmt.Errorf("quoted-printable: %w (%v)", ErrNotDecodable, err)
+		r := quotedprintable.NewReader(bytes.NewReader(b))
+		var buf [32 << 10]byte
+		for {
+			n, err := r.Read(buf[:])
+			if n > 0 {
+				if err := emit(buf[:n]); err != nil {
+					return err
+				}
+			}
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("quoted-printable: %w (%v)", ErrNotDecodable, err)
+			}
 		}
-		return out, nil
 	}
-	return nil, fmt.Errorf("encoding %q: %w", encoding, ErrNotDecodable)
+	return fmt.Errorf("encoding %q: %w", encoding, ErrNotDecodable)
+}
+
+// decodeBase64Lines decodes base64 written in lines, its padding trimmed,
+// handing emit the bytes of 4096 characters at a time: CR, LF, and spaces
+// and tabs at the end of a line are skipped; anything else outside the
+// alphabet is an error, as is a last quantum of one character. The
+// characters of a chunk, a multiple of 4, decode alike alone or with the
+// rest.
+func decodeBase64Lines(b []byte, emit func([]byte) error) error {
+	var chunk [4096]byte
+	var out [3072]byte
+	k := 0
+	flush := func(final bool) error {
+		m := k
+		if !final {
+			m = k &^ 3
+		}
+		d, err := base64.RawStdEncoding.Decode(out[:], chunk[:m])
+		if err != nil {
+			return err
+		}
+		k = copy(chunk[:], chunk[m:k])
+		if d == 0 {
+			return nil
+		}
+		return emit(out[:d])
+	}
+	put := func(seg []byte) error {
+		for len(seg) > 0 {
+			c := copy(chunk[k:], seg)
+			k += c
+			seg = seg[c:]
+			if k == len(chunk) {
+				if err := flush(false); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		for len(line) > 0 && (line[len(line)-1] == '\r' || line[len(line)-1] == ' ' || line[len(line)-1] == '\t') {
+			line = line[:len(line)-1]
+		}
+		// A CR inside a line: Decode would skip it, but it would count in
+		// the chunk's multiple of 4.
+		for {
+			i := bytes.IndexByte(line, '\r')
+			if i < 0 {
+				break
+			}
+			if err := put(line[:i]); err != nil {
+				return err
+			}
+			line = line[i+1:]
+		}
+		if err := put(line); err != nil {
+			return err
+		}
+	}
+	return flush(true)
 }
 
 // SHA256Hex is the hex sha256 of data, as blobs are keyed.

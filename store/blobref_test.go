@@ -185,7 +185,7 @@ func TestDecodeTransferLongBase64(t *testing.T) {
 					s = s[l:]
 				}
 				got, err := DecodeTransfer("base64", []byte(b.String()))
-				if err != nil || !bytes.Equal(got, data) {
+				if err != nil || !bytes.Equal(got, data) || !DecodesTo("base64", []byte(b.String()), data) {
 					t.Errorf("%d bytes in lines of %d ending %q: %v, equal %v", size, lineLen, eol, err, bytes.Equal(got, data))
 				}
 			}
@@ -197,6 +197,34 @@ func TestDecodeTransferLongBase64(t *testing.T) {
 			if _, err := DecodeTransfer("base64", bad); !errors.Is(err, ErrNotDecodable) {
 				t.Errorf("%d bytes with a '*' at 5000: %v, want ErrNotDecodable", size, err)
 			}
+		}
+	}
+}
+
+// DecodesTo says whether the encoded bytes decode to exactly the bytes
+// given: none more, none fewer, none other.
+func TestDecodesTo(t *testing.T) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 1000) // past a chunk of the decoder
+	enc := []byte(base64.StdEncoding.EncodeToString(data))
+	other := bytes.Clone(data)
+	other[10000] ^= 1
+	for _, tc := range []struct {
+		name, encoding string
+		in, want       []byte
+		ok             bool
+	}{
+		{"the same bytes", "base64", enc, data, true},
+		{"one bit other", "base64", enc, other, false},
+		{"one byte more", "base64", enc, append(bytes.Clone(data), 'x'), false},
+		{"one byte fewer", "base64", enc, data[:len(data)-1], false},
+		{"not decodable", "base64", append([]byte("*"), enc...), data, false},
+		{"quoted-printable", "quoted-printable", []byte("Gen=C3=A8ve=\r\n!"), []byte("Genève!"), true},
+		{"quoted-printable, other", "quoted-printable", []byte("Gen=C3=A8ve=\r\n!"), []byte("Geneve!"), false},
+		{"8bit", "", data, data, true},
+		{"8bit, other", "", data, other, false},
+	} {
+		if got := DecodesTo(tc.encoding, tc.in, tc.want); got != tc.ok {
+			t.Errorf("%s: DecodesTo = %v, want %v", tc.name, got, tc.ok)
 		}
 	}
 }
