@@ -60,6 +60,26 @@ type Attachment struct {
 type Span struct {
 	Offset, Length int
 	Encoding       string
+	// Decoded says that Data is what the Decoder given to
+	// ParseMessageWith made of exactly this range: the store, whose
+	// decoder it is, can keep the attachment as the range without
+	// decoding it again to check.
+	Decoded bool
+}
+
+// Decoder decodes a body in a Content-Transfer-Encoding ("base64")
+// strictly, with an error for anything it does not decode exactly; for
+// input it takes, it must give what the parser's own decoder gives (the
+// store's decoder, store.DecodeTransfer, is one: base64 in lines of the
+// alphabet, padding at the end).
+type Decoder func(encoding string, b []byte) ([]byte, error)
+
+// ParseMessageWith is ParseMessage decoding each base64 body that lies
+// whole in raw with decode first (falling back to the parser's tolerant
+// decoding when decode refuses it), and saying so in the attachment's
+// Encoded span.
+func ParseMessageWith(raw []byte, decode Decoder) (*Message, error) {
+	return parseMessageWith(raw, elideFrom, decode)
 }
 
 // Message is what liaisond needs from a received mail.
@@ -153,6 +173,10 @@ func ParseMessage(raw []byte) (m *Message, rerr error) {
 // out of enmime (mime_large.go); a negative minElided hands enmime every
 // body (tests compare).
 func parseMessage(raw []byte, minElided int) (m *Message, rerr error) {
+	return parseMessageWith(raw, minElided, nil)
+}
+
+func parseMessageWith(raw []byte, minElided int, decode Decoder) (m *Message, rerr error) {
 	defer func() {
 		if x := recover(); x != nil {
 			m, rerr = nil, fmt.Errorf("parsing message: internal error: %v", x)
@@ -172,7 +196,7 @@ func parseMessage(raw []byte, minElided int) (m *Message, rerr error) {
 		return nil, errors.New("not a mail message: no header section")
 	}
 
-	p := &msgParser{m: &Message{}, seen: map[string]bool{}, minElided: minElided, rawCap: cap(whole)}
+	p := &msgParser{m: &Message{}, seen: map[string]bool{}, minElided: minElided, whole: whole, decode: decode}
 	if err := p.parse(raw); err != nil {
 		// A header section but a structure enmime refuses: keep what the
 		// header says and report the problem, so the sender is answered
@@ -232,7 +256,8 @@ type msgParser struct {
 	htmlBodies []string // all HTML body parts, lowercased, to find cid: references
 	candidates []candidate
 	elided     elisions // bodies kept out of enmime (mime_large.go)
-	rawCap     int      // cap of the raw message given to ParseMessage: elided bodies are slices of it, at rawCap-cap(body)
+	whole      []byte   // the raw message given to ParseMessage: elided bodies are slices of it, at cap(whole)-cap(body)
+	decode     Decoder  // nil: none (ParseMessageWith)
 	minElided  int      // the size from which they are; negative: none
 
 	seen    map[string]bool // problems already added
@@ -733,7 +758,7 @@ func (p *msgParser) decodeTransfer(part *enmime.Part, num string) ([]byte, Span)
 	content := p.elided.restore(part.Content)
 	var at Span
 	if p.elided.whole(part.Content) && len(content) > 0 {
-		at = Span{Offset: p.rawCap - cap(content), Length: len(content)}
+		at = Span{Offset: cap(p.whole) - cap(content), Length: len(content)}
 	}
 	cte := strings.ToLower(strings.TrimSpace(part.Header.Get("Content-Transfer-Encoding")))
 	if i := strings.IndexAny(cte, " \t;("); i >= 0 {
@@ -743,6 +768,12 @@ func (p *msgParser) decodeTransfer(part *enmime.Part, num string) ([]byte, Span)
 	case "", "7bit", "8bit", "binary":
 		return content, at
 	case "base64":
+		if at.Length > 0 && p.decode != nil && at.Offset+at.Length <= len(p.whole) && &p.whole[at.Offset] == &content[0] {
+			if data, err := p.decode(cte, content); err == nil {
+				at.Encoding, at.Decoded = cte, true
+				return data, at
+			}
+		}
 		data, damaged := decodeBase64(content)
 		if damaged {
 			p.problem("%s: damaged base64 encoding; some content may be lost", where(num))
