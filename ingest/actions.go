@@ -101,7 +101,7 @@ func (p *Processor) commandMail(ctx context.Context, tx *store.Tx, msg *store.Me
 	}
 
 	// Plan every command; refuse the whole mail if any is refused.
-	plan := &planner{p: p, tx: tx, dir: p.Directory(), msgID: msg.ID, sender: sender, authed: authed, authWhy: authWhy, t: t, parsed: parsed, cmds: cmds}
+	plan := &planner{p: p, tx: tx, dir: p.Directory(), msgID: msg.ID, raw: msg.Raw, sender: sender, authed: authed, authWhy: authWhy, t: t, parsed: parsed, cmds: cmds}
 	steps, problems, err := plan.plan()
 	if err != nil {
 		return err
@@ -234,6 +234,7 @@ type planner struct {
 	parsed  *parse.Message
 	cmds    parse.Commands
 	msgID   int64
+	raw     []byte // the message as stored: attachments may be kept as ranges of it
 	cache   map[int64]*store.Statement
 }
 
@@ -590,9 +591,9 @@ func (pl *planner) reply(ctx context.Context, orig *store.Statement, from *direc
 		ResponseContacts: []store.Contact{{Name: pl.parsed.From.Name, Addr: pl.sender}},
 		ThreadID:         orig.ThreadID,
 	}
-	for _, a := range pl.parsed.Attachments {
-		st.Attachments = append(st.Attachments, store.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
-	}
+	// Kept as references into the stored message where they can be
+	// (attachments.go): base64 ones were decoded by the store's decoder.
+	st.Attachments = storedAttachments(pl.raw, pl.parsed.Attachments)
 	if err := tx.InsertStatement(st); err != nil {
 		return "", err
 	}

@@ -30,7 +30,9 @@ type Decision struct {
 // command mail, submission, or nothing of ours (DESIGN 5).
 func (p *Processor) Decide(env Envelope, raw []byte, dir *directory.Directory, now time.Time) *Decision {
 	d := &Decision{Now: now}
-	parsed, err := parse.ParseMessage(raw)
+	// Base64 bodies are decoded by the store's decoder, so that an
+	// attachment can be stored as a reference into raw (attachments.go).
+	parsed, err := parse.ParseMessageWith(raw, store.DecodeTransfer)
 	if err != nil {
 		// Not a mail at all: no header to answer to. Keep it for the operator.
 		d.Class, d.State, d.Why = ClassUnknown, store.MessageFailed, "not a mail message: "+err.Error()
@@ -64,7 +66,7 @@ func (p *Processor) Decide(env Envelope, raw []byte, dir *directory.Directory, n
 		d.Class, d.State, d.Why = ClassUnknown, store.MessageIgnored, "not addressed to a liaisond address"
 	default:
 		d.Class = ClassSubmission
-		d.Submission = p.decideSubmission(dir, now, env, parsed, d.Automatic)
+		d.Submission = p.decideSubmission(dir, now, env, raw, parsed, d.Automatic)
 	}
 	return d
 }

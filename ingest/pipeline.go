@@ -311,7 +311,7 @@ type SubmissionDecision struct {
 
 // decideSubmission reads a mail to statements@: its fields, their problems,
 // the bodies it names and the statement it makes, as data.
-func (p *Processor) decideSubmission(dir *directory.Directory, now time.Time, env Envelope, parsed *parse.Message, automatic string) *SubmissionDecision {
+func (p *Processor) decideSubmission(dir *directory.Directory, now time.Time, env Envelope, raw []byte, parsed *parse.Message, automatic string) *SubmissionDecision {
 	sender := parsed.From.Addr
 	if sender == "" {
 		sender = strings.ToLower(env.MailFrom)
@@ -406,9 +406,9 @@ func (p *Processor) decideSubmission(dir *directory.Directory, now time.Time, en
 		// one's reply token may ride along (DESIGN 7).
 		st.Other = append(st.Other, store.Field{Name: f.Name, Value: token.Scrub(f.Value)})
 	}
-	for _, a := range parsed.Attachments {
-		st.Attachments = append(st.Attachments, store.Attachment{Name: a.Name, ContentType: a.ContentType, Data: a.Data})
-	}
+	// Hashed here, and kept as references into the stored message where
+	// they can be, rather than in the write transaction.
+	st.Attachments = storedAttachments(raw, parsed.Attachments)
 	if len(parsed.OmittedAttachments) > 0 {
 		warnings = append(warnings, omittedWarning(parsed.OmittedAttachments))
 	}

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -53,8 +51,13 @@ type Attachment struct {
 	Name        string
 	ContentType string
 	Size        int64
-	SHA256      string
+	SHA256      string // of Data, hex; InsertStatement computes it when empty (ingest does outside the write lock)
 	Data        []byte
+	// Ref, when set on insert into a statement with a message, says where
+	// Data lies in that message's raw bytes: the blob is then kept as this
+	// reference, not as a second copy (blobref.go). The caller must have
+	// checked that DecodeTransfer of the range gives Data.
+	Ref *RawRange
 }
 
 // Relation links two statements; Relation is read from this statement's side
@@ -170,7 +173,7 @@ func (t *Tx) InsertStatement(st *Statement) error {
 	for i := range st.Attachments {
 		a := &st.Attachments[i]
 		a.Pos = i + 1
-		if err := t.putBlob(a); err != nil {
+		if err := t.putBlob(a, st.MessageID); err != nil {
 			return err
 		}
 		if _, err := t.exec(`INSERT INTO attachments (statement_id, pos, name, content_type, size, sha256) VALUES (?,?,?,?,?,?)`,
@@ -181,10 +184,22 @@ func (t *Tx) InsertStatement(st *Statement) error {
 	return nil
 }
 
-func (t *Tx) putBlob(a *Attachment) error {
-	sum := sha256.Sum256(a.Data)
-	a.SHA256 = hex.EncodeToString(sum[:])
+// putBlob stores a's content under its sha256 unless a blob with the same
+// content is already stored: as a reference into message msgID's raw bytes
+// when a.Ref says where it lies there, else as bytes.
+func (t *Tx) putBlob(a *Attachment, msgID int64) error {
+	if a.SHA256 == "" {
+		a.SHA256 = SHA256Hex(a.Data)
+	}
 	a.Size = int64(len(a.Data))
+	if a.Ref != nil && msgID != 0 {
+		_, err := t.exec(`INSERT INTO blobs (sha256, size, data, ref_message, ref_offset, ref_length, ref_encoding) VALUES (?,?,x'',?,?,?,?)
+			ON CONFLICT(sha256) DO NOTHING`, a.SHA256, a.Size, msgID, a.Ref.Offset, a.Ref.Length, a.Ref.Encoding)
+		if err != nil {
+			return fmt.Errorf("store attachment reference: %w", err)
+		}
+		return nil
+	}
 	data := a.Data
 	if len(data) >= pieceSize {
 		data = []byte{} // kept in pieces, below
@@ -201,20 +216,34 @@ func (t *Tx) putBlob(a *Attachment) error {
 	return nil
 }
 
-// AttachmentData returns attachment pos (1-based) of a statement with its content.
+// AttachmentData returns attachment pos (1-based) of a statement with its
+// content: from the blob's bytes, its pieces, or the message it refers to.
 func (t *Tx) AttachmentData(statementID int64, pos int) (*Attachment, error) {
 	a := Attachment{Pos: pos}
-	err := t.queryRow(`SELECT a.name, a.content_type, a.size, a.sha256, b.data FROM attachments a JOIN blobs b ON b.sha256 = a.sha256
-		WHERE a.statement_id = ? AND a.pos = ?`, statementID, pos).Scan(&a.Name, &a.ContentType, &a.Size, &a.SHA256, &a.Data)
+	var refMsg, refOffset, refLength sql.NullInt64
+	var refEncoding sql.NullString
+	err := t.queryRow(`SELECT a.name, a.content_type, a.size, a.sha256, b.data, b.ref_message, b.ref_offset, b.ref_length, b.ref_encoding
+		FROM attachments a JOIN blobs b ON b.sha256 = a.sha256
+		WHERE a.statement_id = ? AND a.pos = ?`, statementID, pos).Scan(&a.Name, &a.ContentType, &a.Size, &a.SHA256, &a.Data,
+		&refMsg, &refOffset, &refLength, &refEncoding)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("attachment %d of LS-%d: %w", pos, statementID, ErrNotFound)
 	}
-	if err == nil && len(a.Data) == 0 && a.Size > 0 {
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case refMsg.Valid:
+		r := RawRange{Offset: refOffset.Int64, Length: refLength.Int64, Encoding: refEncoding.String}
+		if a.Data, err = t.readBlobRef(a.SHA256, a.Size, refMsg.Int64, r); err != nil {
+			return nil, fmt.Errorf("attachment %d of LS-%d: %w", pos, statementID, err)
+		}
+	case len(a.Data) == 0 && a.Size > 0:
 		if a.Data, err = t.readPieces(a.SHA256, a.Size); err != nil {
 			return nil, fmt.Errorf("attachment %d of LS-%d: %w", pos, statementID, err)
 		}
 	}
-	return &a, err
+	return &a, nil
 }
 
 // BlobCount counts distinct stored attachment contents.

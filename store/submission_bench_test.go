@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -49,7 +50,9 @@ func makeBenchSubmission(i int, rng *rand.ChaCha8, parts benchSubmissionParts) *
 	raw.WriteString("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"xx\"\r\n\r\n--xx\r\nContent-Type: text/plain\r\n\r\n")
 	raw.WriteString(body.String())
 	raw.WriteString("--xx\r\nContent-Type: application/pdf; name=\"ls.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+	attAt := RawRange{Offset: int64(raw.Len()), Encoding: "base64"}
 	raw.WriteString(benchmail.Base64Lines(att))
+	attAt.Length = int64(raw.Len()) - attAt.Offset - 2 // the line break before the delimiter is the delimiter's
 	raw.WriteString("--xx--\r\n")
 	rawBytes := []byte(raw.String())
 	if parts.noRaw {
@@ -70,7 +73,16 @@ func makeBenchSubmission(i int, rng *rand.ChaCha8, parts benchSubmissionParts) *
 		data: SubmittedData{Warnings: []string{"the attachment ls.pdf is a PDF; RFC 4053 2.2.1.2 asks for formats everyone can read"}},
 	}
 	if !parts.noAttachment {
-		d.st.Attachments = []Attachment{{Name: "ls.pdf", ContentType: "application/pdf", Data: att}}
+		// As ingest makes it, before the transaction: hashed, and kept as a
+		// reference into the raw message (blobref.go).
+		a := Attachment{Name: "ls.pdf", ContentType: "application/pdf", Data: att, SHA256: SHA256Hex(att)}
+		if !parts.noRaw {
+			if dec, err := DecodeTransfer(attAt.Encoding, rawBytes[attAt.Offset:attAt.Offset+attAt.Length]); err != nil || !bytes.Equal(dec, att) {
+				panic(fmt.Sprintf("bench attachment range: %v", err))
+			}
+			a.Ref = &attAt
+		}
+		d.st.Attachments = []Attachment{a}
 	}
 	if !parts.noOutbox {
 		letters := func(n int) []byte {

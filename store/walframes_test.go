@@ -228,6 +228,11 @@ func TestWALFramesByBtree(t *testing.T) {
 	if perBtree["(unknown)"] > 0 {
 		t.Errorf("%.2f frames per submission on pages no b-tree owns", perBtree["(unknown)"])
 	}
+	// 0022: the attachment is a reference into the raw message, a row of a
+	// few bytes; its 36 KB were nine more frames of blobs.
+	if perBtree["blobs"] > 1.01 {
+		t.Errorf("a submission writes %.2f frames to blobs, want at most 1 (the attachment by reference)", perBtree["blobs"])
+	}
 	// What the migrations since 0017 took out of a submission's writes.
 	for _, gone := range []string{
 		"statements_fts_segdir",     // 0017: one search index, not two

@@ -45,6 +45,41 @@ type Attachment struct {
 	Name        string // decoded filename (RFC 2231 / RFC 2047), sanitized: no path separators, no control chars, trimmed; "attachment-N" + extension guessed from content type when empty
 	ContentType string // lowercased media type without parameters, e.g. "application/pdf"
 	Data        []byte // content after transfer decoding, bytes as sent (no charset conversion)
+	// Encoded is where Data lies, transfer-encoded, in the raw message
+	// given to ParseMessage, when that is one contiguous range of it (a
+	// body kept out of enmime, mime_large.go); zero otherwise. The store
+	// may then keep the attachment as a reference into the stored message
+	// instead of a second copy, once the caller has checked that decoding
+	// the range gives Data.
+	Encoded Span
+}
+
+// Span is a range of a raw message and the Content-Transfer-Encoding of the
+// bytes in it (RFC 2045 6): "base64", "quoted-printable", or "" for
+// 7bit, 8bit and binary (taken as they are).
+type Span struct {
+	Offset, Length int
+	Encoding       string
+	// Decoded says that Data is what the Decoder given to
+	// ParseMessageWith made of exactly this range: the store, whose
+	// decoder it is, can keep the attachment as the range without
+	// decoding it again to check.
+	Decoded bool
+}
+
+// Decoder decodes a body in a Content-Transfer-Encoding ("base64")
+// strictly, with an error for anything it does not decode exactly; for
+// input it takes, it must give what the parser's own decoder gives (the
+// store's decoder, store.DecodeTransfer, is one: base64 in lines of the
+// alphabet, padding at the end).
+type Decoder func(encoding string, b []byte) ([]byte, error)
+
+// ParseMessageWith is ParseMessage decoding each base64 body that lies
+// whole in raw with decode first (falling back to the parser's tolerant
+// decoding when decode refuses it), and saying so in the attachment's
+// Encoded span.
+func ParseMessageWith(raw []byte, decode Decoder) (*Message, error) {
+	return parseMessageWith(raw, elideFrom, decode)
 }
 
 // Message is what liaisond needs from a received mail.
@@ -138,12 +173,17 @@ func ParseMessage(raw []byte) (m *Message, rerr error) {
 // out of enmime (mime_large.go); a negative minElided hands enmime every
 // body (tests compare).
 func parseMessage(raw []byte, minElided int) (m *Message, rerr error) {
+	return parseMessageWith(raw, minElided, nil)
+}
+
+func parseMessageWith(raw []byte, minElided int, decode Decoder) (m *Message, rerr error) {
 	defer func() {
 		if x := recover(); x != nil {
 			m, rerr = nil, fmt.Errorf("parsing message: internal error: %v", x)
 		}
 	}()
 
+	whole := raw // the Encoded spans are offsets into it
 	// Pipe delivery (e.g. Postfix pipe with flag F) may start with an mbox "From " line.
 	if bytes.HasPrefix(raw, []byte("From ")) {
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -156,7 +196,7 @@ func parseMessage(raw []byte, minElided int) (m *Message, rerr error) {
 		return nil, errors.New("not a mail message: no header section")
 	}
 
-	p := &msgParser{m: &Message{}, seen: map[string]bool{}, minElided: minElided}
+	p := &msgParser{m: &Message{}, seen: map[string]bool{}, minElided: minElided, whole: whole, decode: decode}
 	if err := p.parse(raw); err != nil {
 		// A header section but a structure enmime refuses: keep what the
 		// header says and report the problem, so the sender is answered
@@ -216,6 +256,8 @@ type msgParser struct {
 	htmlBodies []string // all HTML body parts, lowercased, to find cid: references
 	candidates []candidate
 	elided     elisions // bodies kept out of enmime (mime_large.go)
+	whole      []byte   // the raw message given to ParseMessage: elided bodies are slices of it, at cap(whole)-cap(body)
+	decode     Decoder  // nil: none (ParseMessageWith)
 	minElided  int      // the size from which they are; negative: none
 
 	seen    map[string]bool // problems already added
@@ -224,8 +266,9 @@ type msgParser struct {
 
 // candidate is a part that becomes an attachment unless an HTML body refers to it.
 type candidate struct {
-	part *enmime.Part
-	data []byte
+	part    *enmime.Part
+	data    []byte
+	encoded Span
 }
 
 func (p *msgParser) problem(format string, args ...any) {
@@ -611,7 +654,7 @@ func (p *msgParser) leaf(part *enmime.Part, num, parent string, nth int) {
 	if parent == "multipart/signed" && nth == 2 {
 		return
 	}
-	data := p.decodeTransfer(part, num)
+	data, encoded := p.decodeTransfer(part, num)
 	ct := part.ContentType
 	isText := ct == "text/plain" || ct == "" // RFC 2045 5.2 default
 	isHTML := ct == "text/html"
@@ -629,7 +672,7 @@ func (p *msgParser) leaf(part *enmime.Part, num, parent string, nth int) {
 		}
 		return
 	}
-	p.candidates = append(p.candidates, candidate{part, data})
+	p.candidates = append(p.candidates, candidate{part, data, encoded})
 }
 
 // finish sets the text from HTML when needed and picks the attachments.
@@ -671,7 +714,7 @@ func (p *msgParser) finish() {
 		if name == "" {
 			name = fmt.Sprintf("attachment-%d%s", len(m.Attachments)+1, extensionFor(ct))
 		}
-		m.Attachments = append(m.Attachments, Attachment{Name: name, ContentType: ct, Data: c.data})
+		m.Attachments = append(m.Attachments, Attachment{Name: name, ContentType: ct, Data: c.data, Encoded: c.encoded})
 	}
 	if extra > 0 {
 		p.problem("message has %d attachments; only the first %d were kept", MaxAttachments+extra, MaxAttachments)
@@ -709,31 +752,48 @@ func (p *msgParser) htmlResource(part *enmime.Part) bool {
 }
 
 // decodeTransfer undoes the Content-Transfer-Encoding (RFC 2045 6),
-// tolerating damage.
-func (p *msgParser) decodeTransfer(part *enmime.Part, num string) []byte {
+// tolerating damage. It also says where the encoded content lies in the raw
+// message when it is one elided body, whole (zero Span otherwise).
+func (p *msgParser) decodeTransfer(part *enmime.Part, num string) ([]byte, Span) {
 	content := p.elided.restore(part.Content)
+	var at Span
+	if p.elided.whole(part.Content) && len(content) > 0 {
+		at = Span{Offset: cap(p.whole) - cap(content), Length: len(content)}
+	}
 	cte := strings.ToLower(strings.TrimSpace(part.Header.Get("Content-Transfer-Encoding")))
 	if i := strings.IndexAny(cte, " \t;("); i >= 0 {
 		cte = cte[:i]
 	}
 	switch cte {
 	case "", "7bit", "8bit", "binary":
-		return content
+		return content, at
 	case "base64":
+		if at.Length > 0 && p.decode != nil && at.Offset+at.Length <= len(p.whole) && &p.whole[at.Offset] == &content[0] {
+			if data, err := p.decode(cte, content); err == nil {
+				at.Encoding, at.Decoded = cte, true
+				return data, at
+			}
+		}
 		data, damaged := decodeBase64(content)
 		if damaged {
 			p.problem("%s: damaged base64 encoding; some content may be lost", where(num))
 		}
-		return data
+		if at.Length > 0 {
+			at.Encoding = cte
+		}
+		return data, at
 	case "quoted-printable":
 		data, damaged := decodeQP(content)
 		if damaged {
 			p.problem("%s: malformed quoted-printable encoding, decoded as well as possible", where(num))
 		}
-		return data
+		if at.Length > 0 {
+			at.Encoding = cte
+		}
+		return data, at
 	default:
 		p.problem("%s: unknown Content-Transfer-Encoding %q, content taken as is", where(num), cte)
-		return content
+		return content, Span{}
 	}
 }
 

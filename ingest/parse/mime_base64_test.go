@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -157,4 +158,35 @@ func FuzzDecodeBase64(f *testing.F) {
 			t.Fatalf("%q: tolerant %q damaged=%v, want %q damaged=%v", in, tolerant, tolerantDamaged, want, wantDamaged)
 		}
 	})
+}
+
+// Long base64 (past the tolerant decoder's chunk of 4096 characters), in
+// lines of any length, decodes as the reference decoder decodes it.
+func TestDecodeBase64Long(t *testing.T) {
+	data := make([]byte, 20011)
+	for i := range data {
+		data[i] = byte(i*7 + i/251)
+	}
+	enc := base64.StdEncoding.EncodeToString(data)
+	for _, lineLen := range []int{76, 73, 1, 5000} {
+		for _, eol := range []string{"\r\n", "\n", " \r\n", "\r"} {
+			for _, damage := range []string{"", "*", " ", "="} {
+				var b strings.Builder
+				for s := enc; len(s) > 0; {
+					l := min(lineLen, len(s))
+					b.WriteString(s[:l] + eol)
+					s = s[l:]
+				}
+				in := []byte(b.String())
+				if damage != "" {
+					in = append(append(append([]byte(nil), in[:9000]...), damage...), in[9000:]...)
+				}
+				got, gotDamaged := decodeBase64(in)
+				want, wantDamaged := decodeBase64Ref(in)
+				if !bytes.Equal(got, want) || gotDamaged != wantDamaged || damage == "" && !bytes.Equal(got, data) {
+					t.Errorf("lines of %d ending %q, damage %q: %d bytes damaged=%v, want %d bytes damaged=%v", lineLen, eol, damage, len(got), gotDamaged, len(want), wantDamaged)
+				}
+			}
+		}
+	}
 }

@@ -238,6 +238,17 @@ func blankLineAt(data []byte, q int) bool {
 	return next(1) == '\n' && (next(2) == '\r' || next(2) == '\n')
 }
 
+// whole reports whether content is just the marker of one elided body, which
+// restore then gives back as it is: a slice of the message.
+func (e elisions) whole(content []byte) bool {
+	rest, ok := bytes.CutPrefix(content, elidedPrefix)
+	if !ok || len(e) == 0 {
+		return false
+	}
+	n, err := strconv.Atoi(string(rest))
+	return err == nil && n >= 0 && n < len(e)
+}
+
 // restore gives a part's content back its elided bodies: the body itself
 // (a slice of the message) when the content is just a marker, else a copy
 // with every marker replaced.
