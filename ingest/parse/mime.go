@@ -758,7 +758,12 @@ func (p *msgParser) decodeTransfer(part *enmime.Part, num string) ([]byte, Span)
 	content := p.elided.restore(part.Content)
 	var at Span
 	if p.elided.whole(part.Content) && len(content) > 0 {
-		at = Span{Offset: cap(p.whole) - cap(content), Length: len(content)}
+		// An elided body is a slice of the message: its offset is how far
+		// its capacity falls short of the message's, checked to be so.
+		off := cap(p.whole) - cap(content)
+		if off >= 0 && off+len(content) <= len(p.whole) && &p.whole[off] == &content[0] {
+			at = Span{Offset: off, Length: len(content)}
+		}
 	}
 	cte := strings.ToLower(strings.TrimSpace(part.Header.Get("Content-Transfer-Encoding")))
 	if i := strings.IndexAny(cte, " \t;("); i >= 0 {
@@ -768,7 +773,7 @@ func (p *msgParser) decodeTransfer(part *enmime.Part, num string) ([]byte, Span)
 	case "", "7bit", "8bit", "binary":
 		return content, at
 	case "base64":
-		if at.Length > 0 && p.decode != nil && at.Offset+at.Length <= len(p.whole) && &p.whole[at.Offset] == &content[0] {
+		if at.Length > 0 && p.decode != nil {
 			if data, err := p.decode(cte, content); err == nil {
 				at.Encoding, at.Decoded = cte, true
 				return data, at
