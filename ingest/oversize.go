@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"mime"
@@ -31,8 +29,7 @@ func (p *Processor) RecordOversize(ctx context.Context, env Envelope, header []b
 	note := fmt.Sprintf("message of %d bytes is over the limit of %d bytes (smtp.max_message_bytes); only its header was fetched (%s)", size, limit, where)
 	msg := &store.Message{ReceivedAt: now, Source: env.Source, MailFrom: env.MailFrom, RcptTo: env.Rcpt, Raw: header,
 		Class: ClassOversize, State: store.MessageFailed, Error: note}
-	sum := sha256.Sum256(header)
-	msg.SHA256 = hex.EncodeToString(sum[:])
+	msg.SHA256 = store.SHA256Hex(header)
 	var subject, from string
 	if m, err := mail.ReadMessage(bufio.NewReader(io.MultiReader(bytes.NewReader(header), strings.NewReader("\r\n")))); err == nil {
 		msg.MessageID = strings.Trim(strings.TrimSpace(m.Header.Get("Message-Id")), "<>")

@@ -2,8 +2,6 @@ package ingest
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -99,8 +97,7 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 	msg := &store.Message{
 		ReceivedAt: start, Source: env.Source, MailFrom: env.MailFrom, RcptTo: env.Rcpt, Raw: raw,
 	}
-	sum := sha256.Sum256(raw)
-	msg.SHA256 = hex.EncodeToString(sum[:])
+	msg.SHA256 = store.SHA256Hex(raw)
 	msg.MessageID, msg.Identity, msg.LegacyIdentity = parse.Identity(raw, msg.SHA256)
 
 	// Parsing and deciding need no database: they run here, in the
