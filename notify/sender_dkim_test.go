@@ -82,8 +82,8 @@ func (d *dkimSetup) storedMails(t *testing.T) []*store.OutboxMail {
 }
 
 // sharedCopies counts the outbox rows of kind, and those whose bytes are
-// stored as shared parts (outbox_raw.shared_id), read from the database
-// file itself.
+// stored as shared parts (outbox.shared_id, or outbox_raw.shared_id for
+// copies queued before 0023), read from the database file itself.
 func sharedCopies(t *testing.T, dbPath, kind string) (rows, shared int) {
 	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+dbPath+"?mode=ro")
@@ -91,7 +91,7 @@ func sharedCopies(t *testing.T, dbPath, kind string) (rows, shared int) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	err = db.QueryRow(`SELECT count(*), count(r.shared_id) FROM outbox o JOIN outbox_raw r ON r.id = o.id WHERE o.kind = ?`, kind).Scan(&rows, &shared)
+	err = db.QueryRow(`SELECT count(*), count(coalesce(o.shared_id, r.shared_id)) FROM outbox o LEFT JOIN outbox_raw r ON r.id = o.id WHERE o.kind = ?`, kind).Scan(&rows, &shared)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -119,35 +118,7 @@ func TestTxNow(t *testing.T) {
 func TestReasonMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
-	os.Remove(path)
-	names, err := migrations.ReadDir("migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var all []string
-	for _, n := range names {
-		all = append(all, "migrations/"+n.Name())
-	}
-	sort.Strings(all)
-	var before []string
-	for _, n := range all {
-		if filepath.Base(n) < "0010" {
-			before = append(before, n)
-		}
-	}
-	w, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := &Store{w: w, r: w, now: time.Now, wal: newWALSyncer(path)}
-	if err := old.migrateTo(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), before); err != nil {
-		t.Fatal(err)
-	}
+	w := migratedBefore(t, path, "0010")
 	for _, ev := range []struct{ typ, text string }{
 		{EventClosed, "closed the WG answered on the list"},
 		{EventClosed, "closed"},
@@ -161,7 +132,7 @@ func TestReasonMigration(t *testing.T) {
 	}
 	w.Close()
 
-	s, err = Open(ctx, path)
+	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,4 +151,30 @@ func TestReasonMigration(t *testing.T) {
 	if string(evs[4].Data) != "{}" {
 		t.Errorf("a note's data changed: %s", evs[4].Data)
 	}
+}
+
+// migratedBefore makes a database at path with the migrations whose names
+// sort before first, as an earlier version left it, and opens it.
+func migratedBefore(t *testing.T, path, first string) *sql.DB {
+	t.Helper()
+	names, err := migrations.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before []string
+	for _, n := range names {
+		if n.Name() < first {
+			before = append(before, "migrations/"+n.Name())
+		}
+	}
+	sort.Strings(before)
+	w, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &Store{w: w, r: w, now: time.Now, wal: newWALSyncer(path)}
+	if err := old.migrateTo(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), before); err != nil {
+		t.Fatal(err)
+	}
+	return w
 }

@@ -60,12 +60,43 @@ func (t *Tx) InsertOutbox(m *OutboxMail) error {
 	return t.InsertOutboxMany([]*OutboxMail{m})
 }
 
-// InsertOutboxMany queues mails, in order, and sets their IDs: the copies
-// of one mail in two statements instead of two each (they are a dozen per
-// notification, inserted while the write lock is held).
+// InsertOutboxMany queues mails, in order, and sets their IDs: all of them
+// in at most three statements (the shared parts, the rows, the bytes of the
+// mails kept whole), not a few per mail: they are a dozen per notification,
+// inserted while the write lock is held.
 func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	if len(ms) == 0 {
 		return nil
+	}
+	// The parts the copies share, once each (0015), first: the copies'
+	// rows name them. Ids are assigned here, the next ones after the
+	// largest, so that all go in one INSERT.
+	shared := map[*SharedParts]int64{}
+	var sharedArgs []any
+	var sharedID int64 // the last id given
+	for _, m := range ms {
+		if m.Shared == nil {
+			continue
+		}
+		if len(m.Fill) != len(m.Shared.Parts)-1 {
+			return fmt.Errorf("queue mail: %d values for %d shared parts", len(m.Fill), len(m.Shared.Parts))
+		}
+		if shared[m.Shared] != 0 {
+			continue
+		}
+		if sharedID == 0 {
+			if err := t.queryRow(`SELECT coalesce(max(id), 0) FROM outbox_shared`).Scan(&sharedID); err != nil {
+				return fmt.Errorf("queue mail: %w", err)
+			}
+		}
+		sharedID++
+		shared[m.Shared] = sharedID
+		sharedArgs = append(sharedArgs, sharedID, encodeParts(m.Shared.Parts))
+	}
+	if len(sharedArgs) > 0 {
+		if _, err := t.exec(`INSERT INTO outbox_shared (id, parts) VALUES `+valueRows(len(sharedArgs)/2, 2), sharedArgs...); err != nil {
+			return fmt.Errorf("queue mail: %w", err)
+		}
 	}
 	// The rows get their ids here, the next ones after the largest (as
 	// SQLite would give them), so that a copy can name the row holding the
@@ -74,7 +105,7 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	if err := t.queryRow(`SELECT coalesce(max(id), 0) FROM outbox`).Scan(&last); err != nil {
 		return fmt.Errorf("queue mail: %w", err)
 	}
-	const columns = 16
+	const columns = 18
 	args := make([]any, 0, columns*len(ms))
 	// The first row with given headers holds them; a later one of the same
 	// call with the same headers names it instead of repeating them.
@@ -83,6 +114,7 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	// lists: each list is turned into JSON once (this runs under the write
 	// lock).
 	var addrJSON addrLists
+	var raws []any
 	for i, m := range ms {
 		m.ID = last + 1 + int64(i)
 		to, cc := addrJSON.json(m.To, m.Cc)
@@ -100,39 +132,25 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 		} else {
 			holders[key] = m.ID
 		}
+		// A copy's own values go in its row (0023); a mail kept whole
+		// goes in outbox_raw, apart from the row the sender changes (0013).
+		var partsID, fill any
+		if m.Shared != nil {
+			partsID, fill = shared[m.Shared], encodeParts(m.Fill)
+		} else {
+			raws = append(raws, m.ID, nonNilBytes(m.Raw))
+		}
 		args = append(args, m.ID, nullID(m.StatementID), nullID(m.EventID), m.Kind, m.EnvelopeFrom, m.Rcpt, from, toCol, ccCol, subject, headersOf, m.MessageID,
-			m.State, m.Attempts, fmtTime(m.NextAttempt), fmtTime(m.CreatedAt))
+			m.State, m.Attempts, fmtTime(m.NextAttempt), fmtTime(m.CreatedAt), partsID, fill)
 	}
 	if _, err := t.exec(`INSERT INTO outbox (id, statement_id, event_id, kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, headers_of, message_id,
-		state, attempts, next_attempt, created_at) VALUES `+valueRows(len(ms), columns), args...); err != nil {
+		state, attempts, next_attempt, created_at, shared_id, fill) VALUES `+valueRows(len(ms), columns), args...); err != nil {
 		return fmt.Errorf("queue mail: %w", err)
 	}
-	// The parts the copies share, once each (0015).
-	shared := map[*SharedParts]int64{}
-	for _, m := range ms {
-		if m.Shared == nil || shared[m.Shared] != 0 {
-			continue
-		}
-		var id int64
-		if err := t.queryRow(`INSERT INTO outbox_shared (parts) VALUES (?) RETURNING id`, encodeParts(m.Shared.Parts)).Scan(&id); err != nil {
+	if len(raws) > 0 {
+		if _, err := t.exec(`INSERT INTO outbox_raw (id, raw) VALUES `+valueRows(len(raws)/2, 2), raws...); err != nil {
 			return fmt.Errorf("queue mail: %w", err)
 		}
-		shared[m.Shared] = id
-	}
-	raws := make([]any, 0, 3*len(ms))
-	for _, m := range ms {
-		if m.Shared != nil {
-			if len(m.Fill) != len(m.Shared.Parts)-1 {
-				return fmt.Errorf("queue mail: %d values for %d shared parts", len(m.Fill), len(m.Shared.Parts))
-			}
-			raws = append(raws, m.ID, encodeParts(m.Fill), shared[m.Shared])
-		} else {
-			raws = append(raws, m.ID, nonNilBytes(m.Raw), nil)
-		}
-	}
-	// The bytes apart from the row, which the sender changes (0013).
-	if _, err := t.exec(`INSERT INTO outbox_raw (id, raw, shared_id) VALUES `+valueRows(len(ms), 3), raws...); err != nil {
-		return fmt.Errorf("queue mail: %w", err)
 	}
 	t.queued += len(ms)
 	return nil
@@ -173,9 +191,12 @@ func nonNilBytes(b []byte) []byte {
 }
 
 // withRawColumn selects, after outboxColumns, a mail's bytes: whole, or
-// its own values and the parts it shares (0015).
-const withRawColumn = `, (SELECT r.raw FROM outbox_raw r WHERE r.id = outbox.id),
-	(SELECT s.parts FROM outbox_raw r JOIN outbox_shared s ON s.id = r.shared_id WHERE r.id = outbox.id)`
+// its own values and the parts it shares (0015), which a copy queued since
+// 0023 names in its row and one queued before in its outbox_raw row.
+const withRawColumn = `,
+	CASE WHEN outbox.shared_id IS NULL THEN (SELECT r.raw FROM outbox_raw r WHERE r.id = outbox.id) ELSE outbox.fill END,
+	CASE WHEN outbox.shared_id IS NULL THEN (SELECT s.parts FROM outbox_raw r JOIN outbox_shared s ON s.id = r.shared_id WHERE r.id = outbox.id)
+		ELSE (SELECT s.parts FROM outbox_shared s WHERE s.id = outbox.shared_id) END`
 
 // outboxColumns reads a copy's From, To, Cc and Subject from the row that
 // holds the headers it shares with the other copies of its mail, when it

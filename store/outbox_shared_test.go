@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -78,4 +79,106 @@ func TestDecodePartsDamaged(t *testing.T) {
 	if err != nil || len(p) != 3 || string(p[1]) != "ab" || len(p[0]) != 0 {
 		t.Errorf("round trip: %q, %v", p, err)
 	}
+}
+
+// TestOutboxFillInRow: a copy made of shared parts is one outbox row with
+// its values in it (0023), and no outbox_raw row; a mail kept whole keeps
+// its bytes in outbox_raw.
+func TestOutboxFillInRow(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	now := time.Now()
+	shared := &SharedParts{Parts: [][]byte{[]byte("To: <"), []byte(">\r\n\r\nhello\r\n")}}
+	ms := []*OutboxMail{
+		{Kind: "notification", Rcpt: "a@example.org", Shared: shared, Fill: [][]byte{[]byte("a@example.org")}, CreatedAt: now},
+		{Kind: "notification", Rcpt: "b@example.org", Shared: shared, Fill: [][]byte{[]byte("b@example.org")}, CreatedAt: now},
+		{Kind: "receipt", Rcpt: "c@example.org", Raw: []byte("whole\r\n"), CreatedAt: now},
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.InsertOutboxMany(ms) }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.View(ctx, func(tx *Tx) error {
+		var rows, raws, withFill int
+		if err := tx.queryRow(`SELECT count(*), count(fill) FROM outbox`).Scan(&rows, &withFill); err != nil {
+			return err
+		}
+		if err := tx.queryRow(`SELECT count(*) FROM outbox_raw`).Scan(&raws); err != nil {
+			return err
+		}
+		if rows != 3 || withFill != 2 || raws != 1 {
+			t.Errorf("%d outbox rows, %d with their values, %d outbox_raw rows; want 3, 2, 1", rows, withFill, raws)
+		}
+		for _, m := range ms {
+			got, err := tx.OutboxMail(m.ID)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(got.Raw, m.Bytes()) {
+				t.Errorf("mail %d: %q, want %q", m.ID, got.Raw, m.Bytes())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOutboxCopiesQueuedBefore0023: copies queued as 0015 stored them (an
+// outbox_raw row naming the shared parts) are read whole after 0023, and
+// the sender's state changes leave them whole.
+func TestOutboxCopiesQueuedBefore0023(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	w := migratedBefore(t, path, "0023")
+	at := fmtTime(t0)
+	for _, q := range []string{
+		`INSERT INTO outbox_shared (id, parts) VALUES (1, x'` + fmt.Sprintf("%x", encodeParts([][]byte{[]byte("To: <"), []byte(">\r\n\r\nold\r\n")})) + `')`,
+		`INSERT INTO outbox (id, kind, envelope_from, rcpt, from_addr, subject, message_id, next_attempt, created_at) VALUES (1, 'notification', 'b@x', 'a@example.org', 'f@x', 'S', 'm1@x', '` + at + `', '` + at + `')`,
+		`INSERT INTO outbox (id, kind, envelope_from, rcpt, from_addr, subject, message_id, next_attempt, created_at) VALUES (2, 'receipt', 'b@x', 'c@example.org', 'f@x', 'S', 'm2@x', '` + at + `', '` + at + `')`,
+		`INSERT INTO outbox_raw (id, raw, shared_id) VALUES (1, x'` + fmt.Sprintf("%x", encodeParts([][]byte{[]byte("a@example.org")})) + `', 1)`,
+		`INSERT INTO outbox_raw (id, raw) VALUES (2, CAST('whole' AS BLOB))`,
+	} {
+		if _, err := w.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	w.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	want := map[int64]string{1: "To: <a@example.org>\r\n\r\nold\r\n", 2: "whole"}
+	check := func(when string) {
+		t.Helper()
+		err := s.View(ctx, func(tx *Tx) error {
+			for id, w := range want {
+				m, err := tx.OutboxMail(id)
+				if err != nil {
+					return err
+				}
+				if string(m.Raw) != w {
+					t.Errorf("%s: mail %d = %q, want %q", when, id, m.Raw, w)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after the upgrade")
+	var claimed []*OutboxMail
+	if err := s.Update(ctx, func(tx *Tx) (err error) { claimed, err = tx.ClaimDueOutbox(t0.Add(time.Hour), 10); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if len(claimed) != 2 || string(claimed[0].Raw) != want[1] || string(claimed[1].Raw) != want[2] {
+		t.Errorf("claimed %d mails: %v", len(claimed), claimed)
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.MarkSent(1, t0.Add(time.Hour)) }); err != nil {
+		t.Fatal(err)
+	}
+	check("after sending")
 }
