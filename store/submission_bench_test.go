@@ -85,14 +85,7 @@ func makeBenchSubmission(i int, rng *rand.ChaCha8, parts benchSubmissionParts) *
 		d.st.Attachments = []Attachment{a}
 	}
 	if !parts.noOutbox {
-		letters := func(n int) []byte {
-			b := make([]byte, n)
-			rng.Read(b)
-			for j, c := range b {
-				b[j] = 'a' + c%26
-			}
-			return b
-		}
+		letters := func(n int) []byte { return benchLetters(rng, n) }
 		// The notification's 12 copies share their bytes but for three
 		// values each, as notify renders them (SharedParts); the receipt
 		// is one mail, whole.
@@ -307,14 +300,7 @@ func BenchmarkSubmissionWAL(b *testing.B) {
 func BenchmarkInsertOutboxCopies(b *testing.B) {
 	s, _ := openBench(b)
 	rng := rand.NewChaCha8([32]byte{7})
-	letters := func(n int) []byte {
-		p := make([]byte, n)
-		rng.Read(p)
-		for j, c := range p {
-			p[j] = 'a' + c%26
-		}
-		return p
-	}
+	letters := func(n int) []byte { return benchLetters(rng, n) }
 	notification := func(i int) []*OutboxMail {
 		var groups [4]*SharedParts
 		for g := range groups {
@@ -346,4 +332,15 @@ func BenchmarkInsertOutboxCopies(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(inside.Microseconds())/float64(n), "insert-µs/op")
+}
+
+// benchLetters is n random lower-case letters: text that neither
+// compresses nor needs encoding.
+func benchLetters(rng *rand.ChaCha8, n int) []byte {
+	b := make([]byte, n)
+	rng.Read(b)
+	for j, c := range b {
+		b[j] = 'a' + c%26
+	}
+	return b
 }
