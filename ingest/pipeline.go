@@ -98,7 +98,10 @@ func (p *Processor) Receive(ctx context.Context, env Envelope, raw []byte) (Resu
 		ReceivedAt: start, Source: env.Source, MailFrom: env.MailFrom, RcptTo: env.Rcpt, Raw: raw,
 	}
 	msg.SHA256 = store.SHA256Hex(raw)
-	msg.MessageID, msg.Identity, msg.LegacyIdentity = parse.Identity(raw, msg.SHA256)
+	msg.MessageID, msg.Identity = parse.Identity(raw, msg.SHA256)
+	if p.Store.LegacyIdentityPossible() {
+		msg.LegacyIdentity = parse.LegacyIdentity(raw, msg.SHA256)
+	}
 
 	// Parsing and deciding need no database: they run here, in the
 	// caller's goroutine, in parallel with other sessions; only applying

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -19,6 +21,7 @@ type Message struct {
 	Identity   string   // equal for re-deliveries of the same message
 	// LegacyIdentity is the identity an earlier version computed for the
 	// same bytes: a message stored then is still recognized (not stored).
+	// Empty when the store holds no such identity (LegacyIdentityPossible).
 	LegacyIdentity string
 	SHA256         string // of Raw, hex
 	Raw            []byte
@@ -45,6 +48,33 @@ const (
 // write lock. Small mails stay inline, where one row costs less than two.
 const messageInlineMax = 2048
 
+// Legacy identities (DESIGN 5.1): before identities ignored trace fields
+// and line ends, a message with a Message-ID had "mid:" and one without
+// "raw:" (which the present rule still gives a message whose header cannot
+// be parsed). A database without either was never written by such a
+// version, so a message's legacy identity need not be computed.
+func isLegacyIdentity(id string) bool {
+	return strings.HasPrefix(id, "mid:") || strings.HasPrefix(id, "raw:")
+}
+
+// findLegacyIdentities sets legacyIDs when the database holds an identity
+// of the earlier form (on the identity index: two range lookups).
+func (s *Store) findLegacyIdentities(ctx context.Context) error {
+	var found bool
+	err := s.r.QueryRowContext(ctx, `SELECT EXISTS(SELECT 1 FROM messages WHERE identity >= 'mid:' AND identity < 'mid;')
+		OR EXISTS(SELECT 1 FROM messages WHERE identity >= 'raw:' AND identity < 'raw;')`).Scan(&found)
+	if err != nil {
+		return fmt.Errorf("looking for legacy message identities: %w", err)
+	}
+	s.legacyIDs.Store(found)
+	return nil
+}
+
+// LegacyIdentityPossible reports whether a message may have been stored
+// under its legacy identity: only then is Message.LegacyIdentity worth
+// computing (parse.LegacyIdentity reads the whole message once more).
+func (s *Store) LegacyIdentityPossible() bool { return s.legacyIDs.Load() }
+
 // InsertMessage stores a received message. When a message with the same
 // identity is already stored it returns that message's id and dup=true and
 // stores nothing (DESIGN 5.1: a re-delivery changes nothing).
@@ -58,6 +88,9 @@ func (t *Tx) InsertMessage(m *Message) (id int64, dup bool, err error) {
 		if !errors.Is(err, sql.ErrNoRows) {
 			return 0, false, fmt.Errorf("find stored message: %w", err)
 		}
+	}
+	if isLegacyIdentity(m.Identity) && t.legacyIDs != nil {
+		t.legacyIDs.Store(true) // before the commit: the flag may only err on the safe side
 	}
 	state := m.State
 	if state == "" {

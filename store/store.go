@@ -50,6 +50,9 @@ type Store struct {
 	group   committer    // UpdateGrouped's queue
 	kept    keptStmts    // the writer's prepared statements
 	commits atomic.Int64 // write transactions committed
+	// legacyIDs: the database may hold message identities of the form an
+	// earlier version computed (LegacyIdentityPossible).
+	legacyIDs atomic.Bool
 	// The background checkpointer (checkpoint.go).
 	ckWake, ckStop, ckDone chan struct{}
 	groupCommits           atomic.Int64 // of which UpdateGrouped's
@@ -102,6 +105,10 @@ func OpenLogged(ctx context.Context, path string, log *slog.Logger) (*Store, err
 	r.SetMaxOpenConns(4)
 	s := &Store{w: w, r: r, now: time.Now, wal: newWALSyncer(path)}
 	if err := s.migrate(ctx, log); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	if err := s.findLegacyIdentities(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
@@ -251,7 +258,8 @@ type Tx struct {
 	written []Event
 	queued  int
 
-	ids *statementIDs // the store's reservations; nil in read transactions
+	ids       *statementIDs // the store's reservations; nil in read transactions
+	legacyIDs *atomic.Bool  // the store's
 }
 
 // stmtCache keeps the statements prepared for one transaction: go-sqlite3
@@ -310,7 +318,7 @@ func (t *Tx) prepared(query string) (*sql.Stmt, error) {
 
 // newTx wraps a begun transaction, taking its timestamp from the clock.
 func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx, stmts *stmtCache) *Tx {
-	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC(), stmts: stmts, ids: &s.ids}
+	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC(), stmts: stmts, ids: &s.ids, legacyIDs: &s.legacyIDs}
 }
 
 // Now is the transaction's timestamp: the same for every call in one

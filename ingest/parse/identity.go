@@ -32,11 +32,10 @@ var traceHeaders = map[string]bool{
 // from SMTP, LF from a pipe), an mbox "From " separator line, and trailing
 // white space at the ends of lines and of the message do not count.
 //
-// legacy is the identity liaisond computed before this rule (raw bytes);
-// the store also checks it, so that a message stored by an earlier version
-// is still recognized when it comes again.
-func Identity(raw []byte, rawSum string) (messageID, id, legacy string) {
-	legacy = LegacyIdentity(raw, rawSum)
+// LegacyIdentity is the identity liaisond computed before this rule; the
+// store checks it too, where it may hold one, so that a message stored by
+// an earlier version is still recognized when it comes again.
+func Identity(raw []byte, rawSum string) (messageID, id string) {
 	// The message is read line by line, normalized on the way (see
 	// normalizedLines): the header section is collected and, at its end,
 	// read and hashed; the body goes straight into the hash after it, so a
@@ -137,13 +136,13 @@ func Identity(raw []byte, rawSum string) (messageID, id, legacy string) {
 		start() // a header section without a body
 	}
 	if bad {
-		return "", "raw:" + rawSum, legacy
+		return "", "raw:" + rawSum
 	}
 	h.Flush() // into sum, which cannot fail
 	if messageID != "" {
-		return messageID, "mid2:" + hex.EncodeToString(sum.Sum(nil)), legacy
+		return messageID, "mid2:" + hex.EncodeToString(sum.Sum(nil))
 	}
-	return "", "hdr2:" + hex.EncodeToString(sum.Sum(nil)), legacy
+	return "", "hdr2:" + hex.EncodeToString(sum.Sum(nil))
 }
 
 // normalizedLines calls fn with each line of raw as identity counts it:

@@ -50,16 +50,15 @@ func TestIdentityStreamingSameAsCopy(t *testing.T) {
 		inputs = append(inputs, []byte(b.String()))
 	}
 	for i, in := range inputs {
-		mid, id, legacy := Identity(in, "sum")
-		wmid, wid, wlegacy := identityRef(in, "sum")
-		if mid != wmid || id != wid || legacy != wlegacy {
-			t.Errorf("input %d %q: got (%q, %q, %q), want (%q, %q, %q)", i, truncateUTF8(string(in), 200), mid, id, legacy, wmid, wid, wlegacy)
+		mid, id := Identity(in, "sum")
+		wmid, wid := identityRef(in, "sum")
+		if mid != wmid || id != wid {
+			t.Errorf("input %d %q: got (%q, %q), want (%q, %q)", i, truncateUTF8(string(in), 200), mid, id, wmid, wid)
 		}
 	}
 }
 
-func identityRef(raw []byte, rawSum string) (messageID, id, legacy string) {
-	legacy = LegacyIdentity(raw, rawSum)
+func identityRef(raw []byte, rawSum string) (messageID, id string) {
 	norm := normalizeLinesRef(raw)
 	if bytes.HasPrefix(norm, []byte("From ")) {
 		if i := bytes.IndexByte(norm, '\n'); i >= 0 {
@@ -68,7 +67,7 @@ func identityRef(raw []byte, rawSum string) (messageID, id, legacy string) {
 	}
 	m, err := mail.ReadMessage(bufio.NewReader(bytes.NewReader(norm)))
 	if err != nil {
-		return "", "raw:" + rawSum, legacy
+		return "", "raw:" + rawSum
 	}
 	messageID = strings.Trim(strings.TrimSpace(m.Header.Get("Message-Id")), "<>")
 	var body []byte
@@ -84,7 +83,7 @@ func identityRef(raw []byte, rawSum string) (messageID, id, legacy string) {
 		h.Write([]byte(messageID))
 		h.Write([]byte{0})
 		h.Write(body)
-		return messageID, "mid2:" + hex.EncodeToString(h.Sum(nil)), legacy
+		return messageID, "mid2:" + hex.EncodeToString(h.Sum(nil))
 	}
 	// No Message-ID: the header fields a sender wrote, in a fixed order
 	// (relays may reorder, never rewrite them), then the body.
@@ -105,7 +104,7 @@ func identityRef(raw []byte, rawSum string) (messageID, id, legacy string) {
 	}
 	h.Write([]byte{0})
 	h.Write(body)
-	return "", "hdr2:" + hex.EncodeToString(h.Sum(nil)), legacy
+	return "", "hdr2:" + hex.EncodeToString(h.Sum(nil))
 }
 func normalizeLinesRef(raw []byte) []byte {
 	out := make([]byte, 0, len(raw))
