@@ -676,23 +676,44 @@ func (c *Composer) outboxRow(statementID, eventID int64, m outgoing, msgID strin
 
 // isSevenBit reports whether text (with CRLF line ends) may go as 7bit
 // (RFC 2045 2.7): ASCII without NUL or a CR or LF out of a line end, in
-// lines of at most 998 octets (RFC 5322 2.1.1).
+// lines of at most 998 octets (RFC 5322 2.1.1). It runs over every body
+// rendered, the statement's text included: line ends are found with
+// strings.IndexByte and each line checked eight bytes at a time.
 func isSevenBit(text string) bool {
-	line := 0
-	for i := 0; i < len(text); i++ {
-		switch b := text[i]; {
-		case b == '\r':
-			if i+1 >= len(text) || text[i+1] != '\n' {
-				return false
+	for len(text) > 0 {
+		line, rest := text, ""
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			if i == 0 || text[i-1] != '\r' {
+				return false // an LF out of a CRLF
 			}
-			i++
-			line = 0
-		case b == '\n', b == 0, b >= 0x80:
+			line, rest = text[:i-1], text[i+1:]
+		}
+		if len(line) > 998 || !sevenBitLine(line) {
 			return false
-		default:
-			if line++; line > 998 {
-				return false
-			}
+		}
+		text = rest
+	}
+	return true
+}
+
+// sevenBitLine reports whether line holds no NUL, CR or octet above 127.
+func sevenBitLine(line string) bool {
+	const ones, highs, crs = 0x0101010101010101, 0x8080808080808080, 0x0d0d0d0d0d0d0d0d
+	i := 0
+	for ; i+8 <= len(line); i += 8 {
+		w := uint64(line[i]) | uint64(line[i+1])<<8 | uint64(line[i+2])<<16 | uint64(line[i+3])<<24 |
+			uint64(line[i+4])<<32 | uint64(line[i+5])<<40 | uint64(line[i+6])<<48 | uint64(line[i+7])<<56
+		// A byte above 127, a zero byte, a byte equal to CR (zero after
+		// the XOR): the classic "has zero byte" test, exact once no byte
+		// has its high bit set.
+		cr := w ^ crs
+		if w&highs != 0 || (w-ones)&^w&highs != 0 || (cr-ones)&^cr&highs != 0 {
+			return false
+		}
+	}
+	for ; i < len(line); i++ {
+		if b := line[i]; b == 0 || b == '\r' || b >= 0x80 {
+			return false
 		}
 	}
 	return true
