@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/mail"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,16 @@ import (
 //     mark.
 //
 // A group or a copy that fails any check is rendered whole, as before.
+//
+// The groups of one mail differ in what their reader may do (Role,
+// MayRedirect: the assignee, those who may act, lists, the others). Where
+// the template uses those fields only inside named templates it calls
+// with the mail's data (slots, templates.SlotCalls: "assignment" and
+// "offer" in notification.txt), the groups share one rendering too
+// (slotted): the mail is rendered once with a mark for each slot, each
+// slot once per group, and a slot's text, with the copy's values in it,
+// goes into each copy like a value. A notification is then one set of
+// shared parts, not one per kind of reader.
 
 // valueMarks are the marks of one mail, random so that no statement can
 // contain them.
@@ -65,11 +76,18 @@ func newValueMarks() valueMarks {
 		recipient: core + "r", replyAddress: core + "a", roleText: core + "o", replyTo: core + "t@mark.invalid", msgID: core + "m@mark.invalid"}
 }
 
+// slot is the mark of slot i's text (templates.SlotCalls), i < 10.
+func (vm valueMarks) slot(i int) string { return vm.core + "s" + string(rune('0'+i)) }
+
 // splice cuts raw at the marks: parts has one more element than order,
-// and order[i] names the value between parts[i] and parts[i+1].
-func (vm valueMarks) splice(raw []byte) (parts [][]byte, order []int, ok bool) {
+// and order[i] names the value between parts[i] and parts[i+1]: one of
+// the values (< valCount), or slot order[i]-valCount of the first slots.
+func (vm valueMarks) splice(raw []byte, slots int) (parts [][]byte, order []int, ok bool) {
 	core := []byte(vm.core)
-	marks := [valCount]string{vm.recipient, vm.replyAddress, vm.roleText, vm.replyTo, vm.msgID}
+	marks := []string{vm.recipient, vm.replyAddress, vm.roleText, vm.replyTo, vm.msgID}
+	for i := range slots {
+		marks = append(marks, vm.slot(i))
+	}
 	for {
 		i := bytes.Index(raw, core)
 		if i < 0 {
@@ -152,12 +170,24 @@ func (c *Composer) renderShared(tmpl string, statementID, eventID int64, copies 
 	}
 	r := sharedRender{c: c, tmpl: tmpl, statementID: statementID, eventID: eventID, copies: copies,
 		marks: newValueMarks(), now: c.Now()}
-	for _, g := range groups {
-		n, err := r.group(g)
-		if err != nil {
-			return nil, 0, err
+	for _, sg := range r.superGroups(groups) {
+		if len(sg) > 1 {
+			n, ok, err := r.slotted(sg)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ok {
+				spliced += n
+				continue
+			}
 		}
-		spliced += n
+		for _, g := range sg {
+			n, err := r.group(g)
+			if err != nil {
+				return nil, 0, err
+			}
+			spliced += n
+		}
 	}
 	rows = make([]*store.OutboxMail, 0, len(copies))
 	for _, pc := range copies {
@@ -255,7 +285,7 @@ func (r *sharedRender) group(g *copyGroup) (spliced int, err error) {
 	// octets (isSevenBit) as it is: the mail is the header, then the body.
 	raw := make([]byte, 0, len(header)+len(body))
 	raw = append(append(raw, header...), body...)
-	parts, order, ok := vm.splice(raw)
+	parts, order, ok := vm.splice(raw, 0)
 	if !ok {
 		return 0, wholeAll()
 	}
@@ -308,12 +338,23 @@ func newPartLines(parts [][]byte) partLines {
 // tooLong reports whether a line that holds a value of fill (fill[k] goes
 // after part k) is longer than SMTP carries (RFC 5322 2.1.1: 998 octets
 // without its CRLF). The lines without a value were checked in the group's
-// render (isSevenBit for the body, the header's folding).
+// render (isSevenBit for the body, the header's folding). A value may hold
+// line ends (a slot's text): each of its lines is checked too.
 func (pl partLines) tooLong(fill [][]byte) bool {
 	cur, valued := 0, false // the current line's length so far; whether it holds a value
 	for k := range pl.size {
 		if k > 0 {
-			cur, valued = cur+len(fill[k-1]), true
+			v := fill[k-1]
+			if first := bytes.IndexByte(v, '\n'); first >= 0 {
+				last := bytes.LastIndexByte(v, '\n')
+				if cur+first-1 > 998 || longestLine(v[first+1:last+1]) > 998 {
+					return true
+				}
+				cur = len(v) - last - 1
+			} else {
+				cur += len(v)
+			}
+			valued = true
 		}
 		if pl.first[k] < 0 {
 			cur += pl.size[k]
@@ -329,6 +370,18 @@ func (pl partLines) tooLong(fill [][]byte) bool {
 	return valued && cur > 998
 }
 
+// longestLine is the length of the longest CRLF-ended line of b, which
+// ends in LF or is empty.
+func longestLine(b []byte) int {
+	longest := 0
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		longest = max(longest, i-1)
+		b = b[i+1:]
+	}
+	return longest
+}
+
 // valuesFit reports whether a copy's values may replace the marks: each
 // printable ASCII, without spaces in a header, the Reply-To formatted as
 // "<addr>".
@@ -342,4 +395,200 @@ func valuesFit(vals [valCount]string) bool {
 		return false
 	}
 	return true
+}
+
+// superGroups gathers the groups whose copies have the same header (the
+// same outgoing, a Reply-To or none): they differ only in their data,
+// which slotted may render once for all of them.
+func (r *sharedRender) superGroups(groups []*copyGroup) [][]*copyGroup {
+	var out [][]*copyGroup
+	hasReplyTo := func(g *copyGroup) bool { return r.copies[g.members[0]].m.replyTo != "" }
+	for _, g := range groups {
+		found := false
+		for k, sg := range out {
+			if hasReplyTo(sg[0]) == hasReplyTo(g) && reflect.DeepEqual(sg[0].m, g.m) {
+				out[k], found = append(sg, g), true
+				break
+			}
+		}
+		if !found {
+			out = append(out, []*copyGroup{g})
+		}
+	}
+	return out
+}
+
+// readerFields are the fields of mailData that say what a copy's reader
+// may do (setRole, collectCopies): where the groups of one mail differ in
+// these alone, their template may use them only in slots.
+var readerFields = []string{"Role", "MayRedirect", "Attention"}
+
+// varyingFields names the readerFields that differ between the groups gs;
+// ok is false when they differ in anything else.
+func varyingFields(gs []*copyGroup) (names []string, ok bool) {
+	base := gs[0].data
+	var role, redirect, attention bool
+	for _, g := range gs[1:] {
+		d := g.data
+		role = role || d.Role != base.Role
+		redirect = redirect || d.MayRedirect != base.MayRedirect
+		attention = attention || !slices.Equal(d.Attention, base.Attention)
+		d.Role, d.MayRedirect, d.Attention = base.Role, base.MayRedirect, base.Attention
+		if !reflect.DeepEqual(d, base) {
+			return nil, false
+		}
+	}
+	for i, varies := range []bool{role, redirect, attention} {
+		if varies {
+			names = append(names, readerFields[i])
+		}
+	}
+	return names, len(names) > 0
+}
+
+// slotted renders the copies of groups gs, which differ in fields their
+// template uses only inside slots (templates.SlotCalls): the mail once,
+// with a mark for each slot, and each slot once per group, whose text,
+// with a copy's values in it, goes into that copy as a value. ok is false
+// when that cannot give exactly the bytes of rendering each copy whole;
+// the caller then renders group by group.
+func (r *sharedRender) slotted(gs []*copyGroup) (spliced int, ok bool, err error) {
+	c, vm, copies := r.c, r.marks, r.copies
+	varying, ok := varyingFields(gs)
+	if !ok {
+		return 0, false, nil
+	}
+	slots, ok := c.Templates.SlotCalls(r.tmpl, varying...)
+	if !ok || len(slots) == 0 {
+		return 0, false, nil
+	}
+	// The copies' values are marks wherever the mail prints them; one
+	// whose value is empty gets "" in its place, as printing it would.
+	d, m := gs[0].data, gs[0].m
+	d.Recipient, d.ReplyAddress, d.RoleText = vm.recipient, vm.replyAddress, vm.roleText
+	if copies[gs[0].members[0]].m.replyTo != "" {
+		m.replyTo = vm.replyTo
+	}
+	subject, text, err := c.Templates.MailSlotted(r.tmpl, slots, d)
+	if err != nil {
+		return 0, false, nil // rendered group by group, which reports it
+	}
+	for i := range slots {
+		sentinel := c.Templates.SlotSentinel(i)
+		if strings.Contains(subject, sentinel) {
+			return 0, false, nil
+		}
+		text = strings.ReplaceAll(text, sentinel, vm.slot(i))
+	}
+	body := crlfText(text)
+	// Mail trims the blank lines that begin a body: a slot there could
+	// begin with some. A CR before a slot's mark (or at the end of a
+	// slot's text) would be a line end once the two are joined: not 7bit.
+	if strings.Contains(subject, vm.core) || strings.HasPrefix(body, vm.core) || !isSevenBit(body) {
+		return 0, false, nil
+	}
+	m.subject = subject
+	header, err := r.headerFor(m)
+	if err != nil {
+		return 0, false, err
+	}
+	raw := make([]byte, 0, len(header)+len(body))
+	raw = append(append(raw, header...), body...)
+	parts, order, ok := vm.splice(raw, len(slots))
+	if !ok {
+		return 0, false, nil
+	}
+	stored := &store.SharedParts{Parts: parts}
+	lines := newPartLines(parts)
+	for _, g := range gs {
+		slotParts, slotOrder, ok := r.renderSlots(g, slots)
+		if !ok {
+			n, err := r.group(g)
+			if err != nil {
+				return 0, false, err
+			}
+			spliced += n
+			continue
+		}
+		for _, i := range g.members {
+			pc := &copies[i]
+			msgID := c.newMessageID(pc.m.kind)
+			var vals [valCount]string
+			vals[valRecipient], vals[valReplyAddress], vals[valRoleText] = pc.data.Recipient, pc.data.ReplyAddress, pc.data.RoleText
+			vals[valReplyTo], vals[valMessageID] = pc.m.replyTo, msgID
+			fill := make([][]byte, len(order))
+			for k, v := range order {
+				if v < valCount {
+					fill[k] = []byte(vals[v])
+				} else {
+					fill[k] = fillIn(slotParts[v-valCount], slotOrder[v-valCount], vals)
+				}
+			}
+			if !valuesFit(vals) || lines.tooLong(fill) {
+				if err := r.whole(pc); err != nil {
+					return 0, false, err
+				}
+				continue
+			}
+			cm := pc.m
+			cm.subject, cm.body = subject, ""
+			pc.row = c.outboxRow(r.statementID, r.eventID, cm, msgID, r.now, nil)
+			pc.row.Shared, pc.row.Fill = stored, fill
+			spliced++
+		}
+	}
+	return spliced, true, nil
+}
+
+// renderSlots renders each slot for group g, its copies' values as marks
+// (as group does), and cuts each text at the marks; ok is false when a
+// slot's text is not 7bit or does not render.
+func (r *sharedRender) renderSlots(g *copyGroup, slots []string) (parts [][][]byte, order [][]int, ok bool) {
+	vm := r.marks
+	first := &r.copies[g.members[0]]
+	d := g.data
+	if first.data.Recipient != "" {
+		d.Recipient = vm.recipient
+	}
+	if first.data.ReplyAddress != "" {
+		d.ReplyAddress = vm.replyAddress
+	}
+	if first.data.RoleText != "" {
+		d.RoleText = vm.roleText
+	}
+	for _, name := range slots {
+		text, err := r.c.Templates.Part(name, d)
+		if err != nil {
+			return nil, nil, false
+		}
+		body := crlfText(text)
+		if !isSevenBit(body) {
+			return nil, nil, false
+		}
+		p, o, ok := vm.splice([]byte(body), 0)
+		if !ok {
+			return nil, nil, false
+		}
+		parts, order = append(parts, p), append(order, o)
+	}
+	return parts, order, true
+}
+
+// fillIn is a slot's text with a copy's values between its parts.
+func fillIn(parts [][]byte, order []int, vals [valCount]string) []byte {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	for _, v := range order {
+		n += len(vals[v])
+	}
+	out := make([]byte, 0, n)
+	for k, p := range parts {
+		out = append(out, p...)
+		if k < len(order) {
+			out = append(out, vals[order[k]]...)
+		}
+	}
+	return out
 }

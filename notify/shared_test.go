@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"liaisond/store"
+	"liaisond/templates"
 )
 
 // sharedStatement is a statement whose notification goes to every kind of
@@ -88,6 +89,16 @@ func checkShared(t *testing.T, c *Composer, st *store.Statement, wantSpliced boo
 	}
 	if wantSpliced && (len(rows) < 5 || spliced != len(rows)) {
 		t.Errorf("%d of %d copies made from the shared pieces, want all", spliced, len(rows))
+	}
+	// The copies for every kind of reader differ in the slots alone
+	// (templates.SlotCalls): one set of shared parts for all of them.
+	if shared := map[*store.SharedParts]bool{}; wantSpliced {
+		for _, r := range rows {
+			shared[r.Shared] = true
+		}
+		if len(shared) != 1 {
+			t.Errorf("the copies share %d sets of parts, want 1", len(shared))
+		}
 	}
 }
 
@@ -177,6 +188,14 @@ func TestPartLinesTooLong(t *testing.T) {
 		{"a\r\n" + x(998), "", "\r\n", false},
 		{"", x(998), "", false}, // a last line without CRLF
 		{"", x(999), "", true},
+		// A value with line ends (a slot's text): the line it ends, the
+		// lines inside it, and the one it begins with the next part.
+		{x(990), x(8) + "\r\nshort\r\n" + x(4), "tail\r\n", false},
+		{x(990), x(9) + "\r\nshort\r\n", "\r\n", true},
+		{"a\r\n", "b\r\n" + x(998) + "\r\nc", "\r\n", false},
+		{"a\r\n", "b\r\n" + x(999) + "\r\nc", "\r\n", true},
+		{"a\r\n", "b\r\n" + x(990), x(8) + "\r\n", false},
+		{"a\r\n", "b\r\n" + x(990), x(9) + "\r\n", true},
 	}
 	for _, tt := range tests {
 		lines := newPartLines([][]byte{[]byte(tt.before), []byte(tt.next)})
@@ -195,5 +214,34 @@ func TestPartLinesTwoValues(t *testing.T) {
 	}
 	if !lines.tooLong([][]byte{x(495), x(496)}) {
 		t.Error("a line of 999 octets not called too long")
+	}
+}
+
+// TestSlotTemplatesUnchanged: notification.txt and redirected.txt, whose
+// reader-dependent lines moved into named templates (the slots), render
+// what they rendered before (testdata/before-slots), for every kind of
+// reader, with and without the lines for the secretariat.
+func TestSlotTemplatesUnchanged(t *testing.T) {
+	before, err := templates.Load("testdata/before-slots")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newComposer(t)
+	st := sharedStatement("OTN control", "Dear colleagues,\ntext.\n", "expert@vendor.example")
+	to, cc := NotificationRecipients(c.Directory(), st, true)
+	for _, attention := range [][]string{nil, {"unknown addressee: IETF Foo WG"}} {
+		copies, err := c.collectCopies(nil, "notification", st, to, cc, false, func(d *mailData) { d.Attention = attention })
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pc := range copies {
+			for _, name := range []string{"notification.txt", "redirected.txt"} {
+				s1, b1, err1 := before.Mail(name, pc.data)
+				s2, b2, err2 := c.Templates.Mail(name, pc.data)
+				if err1 != nil || err2 != nil || s1 != s2 || b1 != b2 {
+					t.Errorf("%s for %s (%s): changed:\n--- before (%v)\n%s\n%s\n--- now (%v)\n%s\n%s", name, pc.m.rcpt, pc.data.Role, err1, s1, b1, err2, s2, b2)
+				}
+			}
+		}
 	}
 }

@@ -22,8 +22,12 @@ var embedded embed.FS
 // Set is a parsed set of templates.
 type Set struct {
 	mail *template.Template
-	// verbatim caches PrintsVerbatim: the set does not change once loaded.
+	// verbatim caches PrintsVerbatim, SlotCalls and MailSlotted's clones:
+	// the set does not change once loaded.
 	verbatim sync.Map
+	// sentinel begins the text that stands for a slot's output
+	// (SlotSentinel), random for each Set.
+	sentinel string
 }
 
 var funcs = template.FuncMap{
@@ -58,14 +62,18 @@ func Load(overrideDir string) (*Set, error) {
 			return nil, fmt.Errorf("template %s: %w", src, err)
 		}
 	}
-	return &Set{mail: t}, nil
+	return &Set{mail: t, sentinel: newSentinel()}, nil
 }
 
 // Mail renders mail template name ("notification.txt"). The template's first
 // line is "Subject: ...", then a blank line, then the body.
 func (s *Set) Mail(name string, data any) (subject, body string, err error) {
+	return mailFrom(s.mail, name, data)
+}
+
+func mailFrom(t *template.Template, name string, data any) (subject, body string, err error) {
 	var buf bytes.Buffer
-	if err := s.mail.ExecuteTemplate(&buf, name, data); err != nil {
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
 		return "", "", fmt.Errorf("render %s: %w", name, err)
 	}
 	text := strings.ReplaceAll(buf.String(), "\r\n", "\n")
