@@ -252,18 +252,8 @@ func (r *sharedRender) group(g *copyGroup) (spliced int, err error) {
 		}
 		return nil
 	}
-	first := &copies[g.members[0]]
-	d, m := g.data, g.m
-	if first.data.Recipient != "" {
-		d.Recipient = vm.recipient
-	}
-	if first.data.ReplyAddress != "" {
-		d.ReplyAddress = vm.replyAddress
-	}
-	if first.data.RoleText != "" {
-		d.RoleText = vm.roleText
-	}
-	if first.m.replyTo != "" {
+	d, m := r.markedData(g), g.m
+	if copies[g.members[0]].m.replyTo != "" {
 		m.replyTo = vm.replyTo
 	}
 	subject, text, err := c.Templates.Mail(r.tmpl, d)
@@ -293,17 +283,31 @@ func (r *sharedRender) group(g *copyGroup) (spliced int, err error) {
 	// outbox holds mail unsigned, and the Sender signs each copy when it
 	// goes out (Sender.signForSending). A copy is never put together here:
 	// the store joins it when it is read to be sent.
-	stored := &store.SharedParts{Parts: parts}
-	lines := newPartLines(parts)
-	for _, i := range g.members {
-		pc := &copies[i]
+	return r.copyRows(g.members, subject, &store.SharedParts{Parts: parts}, order, nil, nil)
+}
+
+// copyRows sets the row of each copy in members from the shared parts
+// and order of its mail (splice), slotParts and slotOrder being the texts
+// of its group's slots (renderSlots; none outside slotted): the copy's
+// values, a slot's text with them in it, go between the parts. A copy
+// whose values do not fit is rendered whole. It returns how many were
+// made from the parts.
+func (r *sharedRender) copyRows(members []int, subject string, stored *store.SharedParts, order []int, slotParts [][][]byte, slotOrder [][]int) (spliced int, err error) {
+	c := r.c
+	lines := newPartLines(stored.Parts)
+	for _, i := range members {
+		pc := &r.copies[i]
 		msgID := c.newMessageID(pc.m.kind)
 		var vals [valCount]string
 		vals[valRecipient], vals[valReplyAddress], vals[valRoleText] = pc.data.Recipient, pc.data.ReplyAddress, pc.data.RoleText
 		vals[valReplyTo], vals[valMessageID] = pc.m.replyTo, msgID
 		fill := make([][]byte, len(order))
 		for k, v := range order {
-			fill[k] = []byte(vals[v])
+			if v < valCount {
+				fill[k] = []byte(vals[v])
+			} else {
+				fill[k] = fillIn(slotParts[v-valCount], slotOrder[v-valCount], vals)
+			}
 		}
 		if !valuesFit(vals) || lines.tooLong(fill) { // tooLong: a line grew past 998 octets
 			if err := r.whole(pc); err != nil {
@@ -499,54 +503,26 @@ func (r *sharedRender) slotted(gs []*copyGroup) (spliced int, ok bool, err error
 		return 0, false, nil
 	}
 	stored := &store.SharedParts{Parts: parts}
-	lines := newPartLines(parts)
 	for _, g := range gs {
 		slotParts, slotOrder, ok := r.renderSlots(g, slots)
-		if !ok {
-			n, err := r.group(g)
-			if err != nil {
-				return 0, false, err
-			}
-			spliced += n
-			continue
+		var n int
+		if ok {
+			n, err = r.copyRows(g.members, subject, stored, order, slotParts, slotOrder)
+		} else {
+			n, err = r.group(g)
 		}
-		for _, i := range g.members {
-			pc := &copies[i]
-			msgID := c.newMessageID(pc.m.kind)
-			var vals [valCount]string
-			vals[valRecipient], vals[valReplyAddress], vals[valRoleText] = pc.data.Recipient, pc.data.ReplyAddress, pc.data.RoleText
-			vals[valReplyTo], vals[valMessageID] = pc.m.replyTo, msgID
-			fill := make([][]byte, len(order))
-			for k, v := range order {
-				if v < valCount {
-					fill[k] = []byte(vals[v])
-				} else {
-					fill[k] = fillIn(slotParts[v-valCount], slotOrder[v-valCount], vals)
-				}
-			}
-			if !valuesFit(vals) || lines.tooLong(fill) {
-				if err := r.whole(pc); err != nil {
-					return 0, false, err
-				}
-				continue
-			}
-			cm := pc.m
-			cm.subject, cm.body = subject, ""
-			pc.row = c.outboxRow(r.statementID, r.eventID, cm, msgID, r.now, nil)
-			pc.row.Shared, pc.row.Fill = stored, fill
-			spliced++
+		if err != nil {
+			return 0, false, err
 		}
+		spliced += n
 	}
 	return spliced, true, nil
 }
 
-// renderSlots renders each slot for group g, its copies' values as marks
-// (as group does), and cuts each text at the marks; ok is false when a
-// slot's text is not 7bit or does not render.
-func (r *sharedRender) renderSlots(g *copyGroup, slots []string) (parts [][][]byte, order [][]int, ok bool) {
-	vm := r.marks
-	first := &r.copies[g.members[0]]
-	d := g.data
+// markedData is group g's data with a mark for each value its copies
+// have (all or none of them: groupKey).
+func (r *sharedRender) markedData(g *copyGroup) mailData {
+	vm, first, d := r.marks, &r.copies[g.members[0]], g.data
 	if first.data.Recipient != "" {
 		d.Recipient = vm.recipient
 	}
@@ -556,6 +532,15 @@ func (r *sharedRender) renderSlots(g *copyGroup, slots []string) (parts [][][]by
 	if first.data.RoleText != "" {
 		d.RoleText = vm.roleText
 	}
+	return d
+}
+
+// renderSlots renders each slot for group g, its copies' values as marks
+// (as group does), and cuts each text at the marks; ok is false when a
+// slot's text is not 7bit or does not render.
+func (r *sharedRender) renderSlots(g *copyGroup, slots []string) (parts [][][]byte, order [][]int, ok bool) {
+	vm := r.marks
+	d := r.markedData(g)
 	for _, name := range slots {
 		text, err := r.c.Templates.Part(name, d)
 		if err != nil {
