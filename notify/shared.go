@@ -319,6 +319,7 @@ func (r *sharedRender) copyRows(members []int, subject string, stored *store.Sha
 		cm.subject, cm.body = subject, ""
 		pc.row = c.outboxRow(r.statementID, r.eventID, cm, msgID, r.now, nil)
 		pc.row.Shared, pc.row.Fill = stored, fill
+		pc.row.EncodeFill() // here, in parallel, not under the write lock
 		spliced++
 	}
 	return spliced, nil

@@ -39,6 +39,7 @@ type OutboxMail struct {
 	// them and sets Raw alone.
 	Shared      *SharedParts
 	Fill        [][]byte
+	fillStored  []byte // Fill as stored (encodeParts), made by EncodeFill
 	State       string
 	Attempts    int
 	NextAttempt time.Time
@@ -53,6 +54,13 @@ func (m *OutboxMail) Bytes() []byte {
 		return m.Shared.Join(m.Fill)
 	}
 	return m.Raw
+}
+
+// EncodeFill makes, once Fill is final, the form in which InsertOutboxMany
+// stores it: a caller that composes mails before its transaction (notify)
+// calls it then, so that the encoding is not done under the write lock.
+func (m *OutboxMail) EncodeFill() {
+	m.fillStored = encodeParts(m.Fill)
 }
 
 // InsertOutbox queues a mail and sets m.ID.
@@ -136,7 +144,10 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 		// goes in outbox_raw, apart from the row the sender changes (0013).
 		var partsID, fill any
 		if m.Shared != nil {
-			partsID, fill = shared[m.Shared], encodeParts(m.Fill)
+			if m.fillStored == nil {
+				m.EncodeFill()
+			}
+			partsID, fill = shared[m.Shared], m.fillStored
 		} else {
 			raws = append(raws, m.ID, nonNilBytes(m.Raw))
 		}
