@@ -31,21 +31,28 @@ func sharedStatement(title, body string, contacts ...string) *store.Statement {
 // copy whole, and requires the same bytes (with the same Message-ID).
 func checkShared(t *testing.T, c *Composer, st *store.Statement, wantSpliced bool) {
 	t.Helper()
+	checkSharedTemplate(t, c, st, "notification.txt", nil, wantSpliced)
+}
+
+// checkSharedTemplate is checkShared for mail template tmpl, its data
+// completed by mutate (nil: none).
+func checkSharedTemplate(t *testing.T, c *Composer, st *store.Statement, tmpl string, mutate func(*mailData), wantSpliced bool) {
+	t.Helper()
 	to, cc := NotificationRecipients(c.Directory(), st, true)
-	copies, err := c.collectCopies(nil, "notification", st, to, cc, false, nil)
+	copies, err := c.collectCopies(nil, "notification", st, to, cc, false, mutate)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Templates.PrintsVerbatim("notification.txt", sharedFields...) {
-		t.Fatal("notification.txt is not rendered once for all copies")
+	if !c.Templates.PrintsVerbatim(tmpl, sharedFields...) {
+		t.Fatalf("%s is not rendered once for all copies", tmpl)
 	}
-	rows, spliced, err := c.renderShared("notification.txt", st.ID, 0, append([]personalCopy(nil), copies...))
+	rows, spliced, err := c.renderShared(tmpl, st.ID, 0, append([]personalCopy(nil), copies...))
 	if err != nil {
 		// Only what cannot be rendered whole either (a header value with
 		// a line break) may fail.
 		for _, pc := range copies {
 			m := pc.m
-			if m.subject, m.body, err = c.Templates.Mail("notification.txt", pc.data); err != nil {
+			if m.subject, m.body, err = c.Templates.Mail(tmpl, pc.data); err != nil {
 				return
 			}
 			if _, _, err := c.renderMIME(m, "x@y", t0); err != nil {
@@ -70,7 +77,7 @@ func checkShared(t *testing.T, c *Composer, st *store.Statement, wantSpliced boo
 			t.Fatalf("no copy for %s", pc.m.rcpt)
 		}
 		m := pc.m
-		if m.subject, m.body, err = c.Templates.Mail("notification.txt", pc.data); err != nil {
+		if m.subject, m.body, err = c.Templates.Mail(tmpl, pc.data); err != nil {
 			t.Fatal(err)
 		}
 		want, _, err := c.renderMIME(m, row.MessageID, t0)
@@ -126,6 +133,16 @@ func TestRenderSharedAsWhole(t *testing.T) {
 			checkShared(t, c, sharedStatement(tt.title, tt.body, tt.contacts...), tt.spliced)
 		})
 	}
+}
+
+// TestRenderSharedRedirected: the mail of a redirect, whose assignment line
+// is a slot too, renders from one set of parts as each copy would whole.
+func TestRenderSharedRedirected(t *testing.T) {
+	c := newComposer(t)
+	st := sharedStatement("OTN control", "text\n", "expert@vendor.example")
+	checkSharedTemplate(t, c, st, "redirected.txt", func(d *mailData) {
+		d.Actor, d.Old, d.ToNames = "dan@lm.example", "IETF MPLS Working Group", "IETF CCAMP Working Group"
+	}, true)
 }
 
 func FuzzRenderShared(f *testing.F) {
