@@ -58,7 +58,7 @@ fuzz:
 	$(MAKE) fuzz-short FUZZTIME=2000000x
 
 # Figures: SMTP ingest and command-mail throughput and latency percentiles,
-# peak RSS, commits (fsyncs) per 100 messages; liaisond against Mailpit on the
+# peak RSS, commits (fsyncs) per 100 messages; liaisond against Mailpit (the median of three alternating pairs) on the
 # same 400 messages from 4 clients; peak RSS of serve (a child process) taking one 24 MB statement,
 # and of Mailpit on the same message; reply stripping MB/s; outbox throughput to a local SMTP server;
 # tickler passes over 100,000 statements; web pages at 100,000 statements; IMAP
