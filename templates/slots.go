@@ -26,8 +26,8 @@ import (
 // whole data given to a function or printed), or calls more than ten slots.
 // An unknown template reports false.
 func (s *Set) SlotCalls(name string, fields ...string) (slots []string, ok bool) {
-	key := "slots\x00" + name + "\x00" + strings.Join(fields, "\x00")
-	if v, found := s.verbatim.Load(key); found {
+	key := "calls\x00" + name + "\x00" + strings.Join(fields, "\x00")
+	if v, found := s.slots.Load(key); found {
 		r := v.(slotCalls)
 		return r.slots, r.ok
 	}
@@ -35,7 +35,7 @@ func (s *Set) SlotCalls(name string, fields ...string) (slots []string, ok bool)
 	if len(slots) > maxSlots {
 		slots, ok = nil, false
 	}
-	s.verbatim.Store(key, slotCalls{slots, ok})
+	s.slots.Store(key, slotCalls{slots, ok})
 	return slots, ok
 }
 
@@ -208,7 +208,7 @@ func (s *Set) SlotSentinel(i int) string {
 // replaced by its SlotSentinel.
 func (s *Set) MailSlotted(name string, slots []string, data any) (subject, body string, err error) {
 	key := "slotted\x00" + name + "\x00" + strings.Join(slots, "\x00")
-	v, ok := s.verbatim.Load(key)
+	v, ok := s.slots.Load(key)
 	if !ok {
 		clone, err := s.mail.Clone()
 		if err != nil {
@@ -219,7 +219,7 @@ func (s *Set) MailSlotted(name string, slots []string, data any) (subject, body 
 				return "", "", fmt.Errorf("render %s: %w", name, err)
 			}
 		}
-		v, _ = s.verbatim.LoadOrStore(key, clone)
+		v, _ = s.slots.LoadOrStore(key, clone)
 	}
 	return mailFrom(v.(*template.Template), name, data)
 }

@@ -22,9 +22,9 @@ var embedded embed.FS
 // Set is a parsed set of templates.
 type Set struct {
 	mail *template.Template
-	// verbatim caches PrintsVerbatim, SlotCalls and MailSlotted's clones:
-	// the set does not change once loaded.
-	verbatim sync.Map
+	// verbatim caches PrintsVerbatim, slots SlotCalls and MailSlotted's
+	// clones: the set does not change once loaded.
+	verbatim, slots sync.Map
 	// sentinel begins the text that stands for a slot's output
 	// (SlotSentinel), random for each Set.
 	sentinel string
