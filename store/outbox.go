@@ -240,27 +240,58 @@ func stagedMail(m *OutboxMail) bool {
 }
 
 // encodeStaged is the mails column of outbox_staged: for each copy, its
-// values (encodeParts), the headers only when they differ from the copy
-// before (the copies of one mail share them).
+// values as encodeParts would store them, the headers only when they
+// differ from the copy before (the copies of one mail share them). It runs
+// under the write lock: it writes into one buffer, and formats a time only
+// when it differs from the copy before.
 func encodeStaged(rows []outboxRow) []byte {
-	var out []byte
+	size := 0
+	for i := range rows {
+		size += len(rows[i].fill) + len(rows[i].rcpt) + len(rows[i].messageID) + 128
+	}
+	out := make([]byte, 0, size)
+	var one []byte
+	var num [20]byte
+	var next, created string
 	var prev *outboxRow
 	for i := range rows {
 		r := &rows[i]
-		fields := [][]byte{
-			strconv.AppendInt(nil, r.id, 10), strconv.AppendInt(nil, r.statementID, 10), strconv.AppendInt(nil, r.eventID, 10),
-			[]byte(r.kind), []byte(r.envelopeFrom), []byte(r.rcpt), []byte(r.messageID),
-			[]byte(fmtTime(r.next)), []byte(fmtTime(r.created)), strconv.AppendInt(nil, r.sharedID, 10), r.fill,
+		if prev == nil || !r.next.Equal(prev.next) {
+			next = fmtTime(r.next)
 		}
+		if prev == nil || !r.created.Equal(prev.created) {
+			created = fmtTime(r.created)
+		}
+		one = appendPart(one[:0], strconv.AppendInt(num[:0], r.id, 10))
+		one = appendPart(one, strconv.AppendInt(num[:0], r.statementID, 10))
+		one = appendPart(one, strconv.AppendInt(num[:0], r.eventID, 10))
+		one = appendPartString(one, r.kind)
+		one = appendPartString(one, r.envelopeFrom)
+		one = appendPartString(one, r.rcpt)
+		one = appendPartString(one, r.messageID)
+		one = appendPartString(one, next)
+		one = appendPartString(one, created)
+		one = appendPart(one, strconv.AppendInt(num[:0], r.sharedID, 10))
+		one = appendPart(one, r.fill)
 		if prev == nil || r.from != prev.from || r.subject != prev.subject || !slices.Equal(r.to, prev.to) || !slices.Equal(r.cc, prev.cc) {
-			fields = append(fields, []byte(r.from), []byte(r.subject), encodeParts(stringBytes(r.to)), encodeParts(stringBytes(r.cc)))
+			one = appendPartString(one, r.from)
+			one = appendPartString(one, r.subject)
+			one = appendPart(one, encodeParts(stringBytes(r.to)))
+			one = appendPart(one, encodeParts(stringBytes(r.cc)))
 		}
-		enc := encodeParts(fields)
-		out = binary.AppendUvarint(out, uint64(len(enc)))
-		out = append(out, enc...)
+		out = appendPart(out, one)
 		prev = r
 	}
 	return out
+}
+
+// appendPart appends p as encodeParts stores each part.
+func appendPart(dst, p []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(p))), p...)
+}
+
+func appendPartString(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
 }
 
 // decodeStaged reads the copies encodeStaged wrote, queued and not yet
