@@ -79,6 +79,10 @@ func (t *Tx) ReplaceTo(id int64, to []BodyRef) error {
 // WasRecipient reports whether addr was sent a mail about the statement:
 // the "authenticated recipients" that may add notes (DESIGN 6).
 func (t *Tx) WasRecipient(statementID int64, addr string) (bool, error) {
+	// A recipient's copy may not have been moved yet (InsertOutboxMany).
+	if _, err := t.moveStaged(0); err != nil {
+		return false, err
+	}
 	var n int
 	err := t.queryRow(`SELECT count(*) FROM outbox WHERE statement_id = ? AND rcpt = ?`, statementID, addr).Scan(&n)
 	return n > 0, wrap(err, "looking up the recipients of LS-%d", statementID)
@@ -146,7 +150,10 @@ func (t *Tx) HeldSince(since time.Time) (bool, error) {
 
 // OutboxByMessageID finds the outbox row that sent a Message-ID.
 func (t *Tx) OutboxByMessageID(messageID string) (*OutboxMail, error) {
-	m, err := scanOutbox(t.queryRow(`SELECT `+outboxColumns+` FROM outbox WHERE message_id = ?`, messageID), false)
+	if _, err := t.moveStaged(0); err != nil {
+		return nil, err
+	}
+	m, err := scanOutbox(t.queryRow(outboxRowsSelect+` WHERE o.message_id = ?`, messageID), false)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("outbox message %s: %w", messageID, ErrNotFound)
 	}

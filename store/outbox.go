@@ -1,12 +1,14 @@
 package store
 
 import (
+	"cmp"
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -69,9 +71,16 @@ func (t *Tx) InsertOutbox(m *OutboxMail) error {
 }
 
 // InsertOutboxMany queues mails, in order, and sets their IDs: all of them
-// in at most three statements (the shared parts, the rows, the bytes of the
-// mails kept whole), not a few per mail: they are a dozen per notification,
-// inserted while the write lock is held.
+// in a few statements (the shared parts, the staged copies, the rows queued
+// straight into outbox, the bytes of the mails kept whole), not a few per
+// mail: they are a dozen per notification, inserted while the write lock
+// is held.
+//
+// The copies of a notification (stagedMail) are staged: one row of
+// outbox_staged holds them all, and the sender moves them into outbox
+// before it looks for due mail (moveStaged, migration 0024). The mails the
+// answer rate counts (AnswerKinds) and reminders go straight into outbox,
+// where the counts look.
 func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	if len(ms) == 0 {
 		return nil
@@ -106,56 +115,56 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 			return fmt.Errorf("queue mail: %w", err)
 		}
 	}
-	// The rows get their ids here, the next ones after the largest (as
-	// SQLite would give them), so that a copy can name the row holding the
-	// headers it shares (0020) in the same INSERT.
-	var last int64
-	if err := t.queryRow(`SELECT coalesce(max(id), 0) FROM outbox`).Scan(&last); err != nil {
+	// The rows get their ids here, the next ones after the largest of
+	// both tables (as SQLite would give them in one), so that a copy can
+	// name the row holding the headers it shares (0020) in the same
+	// INSERT, and a staged copy keeps its id when it moves.
+	last, err := t.lastOutboxID()
+	if err != nil {
 		return fmt.Errorf("queue mail: %w", err)
 	}
-	const columns = 18
-	args := make([]any, 0, columns*len(ms))
-	// The first row with given headers holds them; a later one of the same
-	// call with the same headers names it instead of repeating them.
-	holders := map[[4]string]int64{}
-	// The copies of one mail come one after the other with equal To and Cc
-	// lists: each list is turned into JSON once (this runs under the write
-	// lock).
-	var addrJSON addrLists
+	var direct, staged []outboxRow
 	var raws []any
 	for i, m := range ms {
 		m.ID = last + 1 + int64(i)
-		to, cc := addrJSON.json(m.To, m.Cc)
 		if m.State == "" {
 			m.State = OutboxQueued
 		}
 		if m.NextAttempt.IsZero() {
 			m.NextAttempt = m.CreatedAt
 		}
-		from, subject, toCol, ccCol := m.From, m.Subject, to, cc
-		var headersOf any // NULL: the row holds its headers
-		key := [4]string{m.From, to, cc, m.Subject}
-		if holder, ok := holders[key]; ok {
-			headersOf, from, subject, toCol, ccCol = holder, "", "", "[]", "[]"
-		} else {
-			holders[key] = m.ID
-		}
+		r := outboxRow{id: m.ID, statementID: m.StatementID, eventID: m.EventID, kind: m.Kind, envelopeFrom: m.EnvelopeFrom, rcpt: m.Rcpt,
+			from: m.From, to: m.To, cc: m.Cc, subject: m.Subject, messageID: m.MessageID, state: m.State, attempts: m.Attempts,
+			next: m.NextAttempt, created: m.CreatedAt}
 		// A copy's own values go in its row (0023); a mail kept whole
 		// goes in outbox_raw, apart from the row the sender changes (0013).
-		var partsID, fill any
 		if m.Shared != nil {
 			if m.fillStored == nil {
 				m.EncodeFill()
 			}
-			partsID, fill = shared[m.Shared], m.fillStored
+			r.sharedID, r.fill = shared[m.Shared], m.fillStored
 		} else {
 			raws = append(raws, m.ID, nonNilBytes(m.Raw))
 		}
-		args = append(args, m.ID, nullID(m.StatementID), nullID(m.EventID), m.Kind, m.EnvelopeFrom, m.Rcpt, from, toCol, ccCol, subject, headersOf, m.MessageID,
-			m.State, m.Attempts, fmtTime(m.NextAttempt), fmtTime(m.CreatedAt), partsID, fill)
+		if stagedMail(m) {
+			staged = append(staged, r)
+		} else {
+			direct = append(direct, r)
+		}
 	}
-	if _, err := t.exec(`INSERT INTO outbox (id, statement_id, event_id, kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, headers_of, message_id,
-		state, attempts, next_attempt, created_at, shared_id, fill) VALUES `+valueRows(len(ms), columns), args...); err != nil {
+	if len(staged) > 0 {
+		next := staged[0].next
+		for _, r := range staged {
+			if r.next.Before(next) {
+				next = r.next
+			}
+		}
+		if _, err := t.exec(`INSERT INTO outbox_staged (id, last_id, copies, next_attempt, mails) VALUES (?, ?, ?, ?, ?)`,
+			staged[0].id, staged[len(staged)-1].id, len(staged), fmtTime(next), encodeStaged(staged)); err != nil {
+			return fmt.Errorf("queue mail: %w", err)
+		}
+	}
+	if err := t.insertOutboxRows(direct); err != nil {
 		return fmt.Errorf("queue mail: %w", err)
 	}
 	if len(raws) > 0 {
@@ -165,6 +174,309 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	}
 	t.queued += len(ms)
 	return nil
+}
+
+// lastOutboxID is the largest id given to a mail, in outbox or staged.
+func (t *Tx) lastOutboxID() (int64, error) {
+	var last int64
+	err := t.queryRow(`SELECT max(coalesce((SELECT max(id) FROM outbox), 0), coalesce((SELECT last_id FROM outbox_staged ORDER BY id DESC LIMIT 1), 0))`).Scan(&last)
+	return last, err
+}
+
+// outboxRow is an outbox row's values as InsertOutboxMany and the move of
+// staged copies write them.
+type outboxRow struct {
+	id, statementID, eventID                                  int64
+	kind, envelopeFrom, rcpt, from, subject, messageID, state string
+	to, cc                                                    []string
+	attempts                                                  int
+	next, created                                             time.Time
+	sharedID                                                  int64 // 0: the mail is kept whole (outbox_raw)
+	fill                                                      []byte
+}
+
+// insertOutboxRows inserts rows into outbox in one statement.
+func (t *Tx) insertOutboxRows(rows []outboxRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	const columns = 18
+	args := make([]any, 0, columns*len(rows))
+	// The first row with given headers holds them; a later one of the same
+	// call with the same headers names it instead of repeating them.
+	holders := map[[4]string]int64{}
+	// The copies of one mail come one after the other with equal To and Cc
+	// lists: each list is turned into JSON once (this runs under the write
+	// lock).
+	var addrJSON addrLists
+	for _, r := range rows {
+		to, cc := addrJSON.json(r.to, r.cc)
+		from, subject, toCol, ccCol := r.from, r.subject, to, cc
+		var headersOf any // NULL: the row holds its headers
+		key := [4]string{r.from, to, cc, r.subject}
+		if holder, ok := holders[key]; ok {
+			headersOf, from, subject, toCol, ccCol = holder, "", "", "[]", "[]"
+		} else {
+			holders[key] = r.id
+		}
+		var partsID, fill any
+		if r.sharedID != 0 {
+			partsID, fill = r.sharedID, r.fill
+		}
+		args = append(args, r.id, nullID(r.statementID), nullID(r.eventID), r.kind, r.envelopeFrom, r.rcpt, from, toCol, ccCol, subject, headersOf, r.messageID,
+			r.state, r.attempts, fmtTime(r.next), fmtTime(r.created), partsID, fill)
+	}
+	_, err := t.exec(`INSERT INTO outbox (id, statement_id, event_id, kind, envelope_from, rcpt, from_addr, to_addrs, cc_addrs, subject, headers_of, message_id,
+		state, attempts, next_attempt, created_at, shared_id, fill) VALUES `+valueRows(len(rows), columns), args...)
+	return err
+}
+
+// stagedMail says whether a mail being queued is staged: a copy made of
+// shared parts (a notification's), new, and of none of the kinds that
+// counts read from outbox's indexes (the answer rate, reminders).
+func stagedMail(m *OutboxMail) bool {
+	return m.Shared != nil && m.State == OutboxQueued && m.Attempts == 0 &&
+		m.Kind != "tickler" && !slices.Contains(AnswerKinds, m.Kind)
+}
+
+// encodeStaged is the mails column of outbox_staged: for each copy, its
+// values as encodeParts would store them, the headers only when they
+// differ from the copy before (the copies of one mail share them). It runs
+// under the write lock: it writes into one buffer, and formats a time only
+// when it differs from the copy before.
+func encodeStaged(rows []outboxRow) []byte {
+	size := 0
+	for i := range rows {
+		size += len(rows[i].fill) + len(rows[i].rcpt) + len(rows[i].messageID) + 128
+	}
+	out := make([]byte, 0, size)
+	var one []byte
+	var num [20]byte
+	var next, created string
+	var prev *outboxRow
+	for i := range rows {
+		r := &rows[i]
+		if prev == nil || !r.next.Equal(prev.next) {
+			next = fmtTime(r.next)
+		}
+		if prev == nil || !r.created.Equal(prev.created) {
+			created = fmtTime(r.created)
+		}
+		one = appendPart(one[:0], strconv.AppendInt(num[:0], r.id, 10))
+		one = appendPart(one, strconv.AppendInt(num[:0], r.statementID, 10))
+		one = appendPart(one, strconv.AppendInt(num[:0], r.eventID, 10))
+		one = appendPartString(one, r.kind)
+		one = appendPartString(one, r.envelopeFrom)
+		one = appendPartString(one, r.rcpt)
+		one = appendPartString(one, r.messageID)
+		one = appendPartString(one, next)
+		one = appendPartString(one, created)
+		one = appendPart(one, strconv.AppendInt(num[:0], r.sharedID, 10))
+		one = appendPart(one, r.fill)
+		if prev == nil || r.from != prev.from || r.subject != prev.subject || !slices.Equal(r.to, prev.to) || !slices.Equal(r.cc, prev.cc) {
+			one = appendPartString(one, r.from)
+			one = appendPartString(one, r.subject)
+			one = appendPart(one, encodeParts(stringBytes(r.to)))
+			one = appendPart(one, encodeParts(stringBytes(r.cc)))
+		}
+		out = appendPart(out, one)
+		prev = r
+	}
+	return out
+}
+
+// appendPart appends p as encodeParts stores each part.
+func appendPart(dst, p []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(p))), p...)
+}
+
+func appendPartString(dst []byte, s string) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(s))), s...)
+}
+
+// decodeStaged reads the copies encodeStaged wrote, queued and not yet
+// attempted.
+func decodeStaged(b []byte) ([]outboxRow, error) {
+	copies, err := decodeParts(b)
+	if err != nil {
+		return nil, err
+	}
+	bad := errors.New("a staged mail is damaged")
+	rows := make([]outboxRow, 0, len(copies))
+	for i, c := range copies {
+		f, err := decodeParts(c)
+		if err != nil || (len(f) != 11 && len(f) != 15) || (i == 0 && len(f) != 15) {
+			return nil, bad
+		}
+		var r outboxRow
+		var errs [4]error
+		r.id, errs[0] = strconv.ParseInt(string(f[0]), 10, 64)
+		r.statementID, errs[1] = strconv.ParseInt(string(f[1]), 10, 64)
+		r.eventID, errs[2] = strconv.ParseInt(string(f[2]), 10, 64)
+		r.sharedID, errs[3] = strconv.ParseInt(string(f[9]), 10, 64)
+		if errors.Join(errs[:]...) != nil {
+			return nil, bad
+		}
+		r.kind, r.envelopeFrom, r.rcpt, r.messageID = string(f[3]), string(f[4]), string(f[5]), string(f[6])
+		r.next, r.created = parseTime(string(f[7])), parseTime(string(f[8]))
+		r.fill = f[10]
+		r.state = OutboxQueued
+		if len(f) == 15 {
+			to, err1 := decodeParts(f[13])
+			cc, err2 := decodeParts(f[14])
+			if err1 != nil || err2 != nil {
+				return nil, bad
+			}
+			r.from, r.subject, r.to, r.cc = string(f[11]), string(f[12]), byteStrings(to), byteStrings(cc)
+		} else {
+			p := rows[i-1]
+			r.from, r.subject, r.to, r.cc = p.from, p.subject, p.to, p.cc
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+func stringBytes(ss []string) [][]byte {
+	out := make([][]byte, len(ss))
+	for i, s := range ss {
+		out[i] = []byte(s)
+	}
+	return out
+}
+
+func byteStrings(bs [][]byte) []string {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	return out
+}
+
+// stagedMoveBatch bounds the copies one move takes: after a flood of
+// statements the sender moves them in several short transactions rather
+// than one that holds the write lock for long.
+const stagedMoveBatch = 600
+
+// moveStaged moves staged copies into outbox, oldest first: the
+// notifications whose copies fit in limit (at least one), or all when
+// limit is 0. It returns how many copies moved; with nothing staged it
+// writes nothing (it runs in lookups too).
+func (t *Tx) moveStaged(limit int) (int, error) {
+	q := `SELECT id, copies, mails FROM outbox_staged ORDER BY id`
+	if limit > 0 {
+		// Enough notifications for limit copies: a dozen each, mostly.
+		q += fmt.Sprintf(" LIMIT %d", max(1, limit/8))
+	}
+	rows, err := t.query(q)
+	if err != nil {
+		return 0, wrap(err, "moving staged mails into the outbox")
+	}
+	var moving []outboxRow
+	var lastStaged int64
+	for rows.Next() {
+		var id int64
+		var n int
+		var b []byte
+		if err := rows.Scan(&id, &n, &b); err != nil {
+			rows.Close()
+			return 0, wrap(err, "moving staged mails into the outbox")
+		}
+		if limit > 0 && len(moving) > 0 && len(moving)+n > limit {
+			break
+		}
+		rs, err := decodeStaged(b)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("moving staged mails into the outbox: staged row %d: %w", id, err)
+		}
+		moving, lastStaged = append(moving, rs...), id
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, wrap(err, "moving staged mails into the outbox")
+	}
+	if len(moving) == 0 {
+		return 0, nil
+	}
+	// In INSERTs of at most stagedMoveBatch rows (SQLite's limit on
+	// parameters is 32,766).
+	for rest := moving; len(rest) > 0; {
+		n := min(len(rest), stagedMoveBatch)
+		if err := t.insertOutboxRows(rest[:n]); err != nil {
+			return 0, wrap(err, "moving staged mails into the outbox")
+		}
+		rest = rest[n:]
+	}
+	if _, err := t.exec(`DELETE FROM outbox_staged WHERE id <= ?`, lastStaged); err != nil {
+		return 0, wrap(err, "moving staged mails into the outbox")
+	}
+	return len(moving), nil
+}
+
+// MoveStaged moves every staged copy into outbox (the sender does it as it
+// goes; tests and tools that read outbox's rows directly call this first).
+func (t *Tx) MoveStaged() error {
+	_, err := t.moveStaged(0)
+	return err
+}
+
+// stagedMails reads the staged copies as queued mails, with their bytes
+// when withRaw: what the readers of the outbox add to its rows. where
+// selects rows of outbox_staged.
+func (t *Tx) stagedMails(withRaw bool, where string, args ...any) ([]*OutboxMail, error) {
+	rows, err := t.query(`SELECT id, mails FROM outbox_staged `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var list []*OutboxMail
+	var sharedIDs []int64
+	for rows.Next() {
+		var id int64
+		var b []byte
+		if err := rows.Scan(&id, &b); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		rs, err := decodeStaged(b)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("staged row %d: %w", id, err)
+		}
+		for _, r := range rs {
+			list = append(list, &OutboxMail{ID: r.id, StatementID: r.statementID, EventID: r.eventID, Kind: r.kind, EnvelopeFrom: r.envelopeFrom,
+				Rcpt: r.rcpt, From: r.from, To: r.to, Cc: r.cc, Subject: r.subject, MessageID: r.messageID, State: r.state,
+				NextAttempt: r.next, CreatedAt: r.created, Raw: r.fill})
+			sharedIDs = append(sharedIDs, r.sharedID)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	parts := map[int64][]byte{}
+	for i, m := range list {
+		if !withRaw {
+			m.Raw = nil
+			continue
+		}
+		p, ok := parts[sharedIDs[i]]
+		if !ok {
+			if err := t.queryRow(`SELECT parts FROM outbox_shared WHERE id = ?`, sharedIDs[i]).Scan(&p); err != nil {
+				return nil, fmt.Errorf("staged mail %d: %w", m.ID, err)
+			}
+			parts[sharedIDs[i]] = p
+		}
+		raw, err := joinStored(p, m.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("staged mail %d: %w", m.ID, err)
+		}
+		m.Raw = raw
+	}
+	return list, nil
 }
 
 // addrLists keeps the JSON of the last To and Cc lists it turned into JSON.
@@ -201,23 +513,36 @@ func nonNilBytes(b []byte) []byte {
 	return b
 }
 
-// withRawColumn selects, after outboxColumns, a mail's bytes: whole, or
+// withRawColumn selects, after the columns of a row, a mail's bytes: whole, or
 // its own values and the parts it shares (0015), which a copy queued since
 // 0023 names in its row and one queued before in its outbox_raw row.
 const withRawColumn = `,
-	CASE WHEN outbox.shared_id IS NULL THEN (SELECT r.raw FROM outbox_raw r WHERE r.id = outbox.id) ELSE outbox.fill END,
-	CASE WHEN outbox.shared_id IS NULL THEN (SELECT s.parts FROM outbox_raw r JOIN outbox_shared s ON s.id = r.shared_id WHERE r.id = outbox.id)
-		ELSE (SELECT s.parts FROM outbox_shared s WHERE s.id = outbox.shared_id) END`
+	CASE WHEN o.shared_id IS NULL THEN (SELECT r.raw FROM outbox_raw r WHERE r.id = o.id) ELSE o.fill END,
+	CASE WHEN o.shared_id IS NULL THEN (SELECT s.parts FROM outbox_raw r JOIN outbox_shared s ON s.id = r.shared_id WHERE r.id = o.id)
+		ELSE (SELECT s.parts FROM outbox_shared s WHERE s.id = o.shared_id) END`
 
-// outboxColumns reads a copy's From, To, Cc and Subject from the row that
-// holds the headers it shares with the other copies of its mail, when it
-// names one (0020).
-const outboxColumns = `id, coalesce(statement_id,0), coalesce(event_id,0), kind, envelope_from, rcpt,
-	CASE WHEN headers_of IS NULL THEN from_addr ELSE (SELECT h.from_addr FROM outbox h WHERE h.id = outbox.headers_of) END,
-	CASE WHEN headers_of IS NULL THEN to_addrs ELSE (SELECT h.to_addrs FROM outbox h WHERE h.id = outbox.headers_of) END,
-	CASE WHEN headers_of IS NULL THEN cc_addrs ELSE (SELECT h.cc_addrs FROM outbox h WHERE h.id = outbox.headers_of) END,
-	CASE WHEN headers_of IS NULL THEN subject ELSE (SELECT h.subject FROM outbox h WHERE h.id = outbox.headers_of) END,
-	message_id, state, attempts, next_attempt, last_error, created_at, sent_at`
+// outboxSelect selects outbox rows (their columns, and the mail's bytes
+// when withRaw) from source, as "o". A row reads its From, To, Cc and
+// Subject from the row that holds the headers it shares with the other
+// copies of its mail, when it names one (0020).
+func outboxSelect(source string, withRaw bool) string {
+	q := `SELECT o.id, coalesce(o.statement_id,0), coalesce(o.event_id,0), o.kind, o.envelope_from, o.rcpt,
+	CASE WHEN o.headers_of IS NULL THEN o.from_addr ELSE (SELECT h.from_addr FROM ` + source + ` h WHERE h.id = o.headers_of) END,
+	CASE WHEN o.headers_of IS NULL THEN o.to_addrs ELSE (SELECT h.to_addrs FROM ` + source + ` h WHERE h.id = o.headers_of) END,
+	CASE WHEN o.headers_of IS NULL THEN o.cc_addrs ELSE (SELECT h.cc_addrs FROM ` + source + ` h WHERE h.id = o.headers_of) END,
+	CASE WHEN o.headers_of IS NULL THEN o.subject ELSE (SELECT h.subject FROM ` + source + ` h WHERE h.id = o.headers_of) END,
+	o.message_id, o.state, o.attempts, o.next_attempt, o.last_error, o.created_at, o.sent_at`
+	if withRaw {
+		q += withRawColumn
+	}
+	return q + ` FROM ` + source + ` o`
+}
+
+// The selects of outbox rows, made once.
+var (
+	outboxRowsSelect = outboxSelect("outbox", false)
+	outboxRawSelect  = outboxSelect("outbox", true)
+)
 
 func scanOutbox(sc interface{ Scan(...any) error }, withRaw bool) (*OutboxMail, error) {
 	var m OutboxMail
@@ -254,30 +579,50 @@ type OutboxFilter struct {
 	Limit       int
 }
 
-// Outbox lists outbox rows oldest first, without raw content.
+// Outbox lists outbox rows oldest first, without raw content: the staged
+// copies too (InsertOutboxMany), as queued mails.
 func (t *Tx) Outbox(f OutboxFilter) ([]*OutboxMail, error) {
-	q := `SELECT ` + outboxColumns + ` FROM outbox WHERE 1=1`
+	q := outboxRowsSelect + ` WHERE 1=1`
 	var args []any
 	if f.StatementID != 0 {
-		q += ` AND statement_id = ?`
+		q += ` AND o.statement_id = ?`
 		args = append(args, f.StatementID)
 	}
 	if len(f.States) > 0 {
-		q += ` AND state IN (` + placeholders(len(f.States)) + `)`
+		q += ` AND o.state IN (` + placeholders(len(f.States)) + `)`
 		for _, s := range f.States {
 			args = append(args, s)
 		}
 	}
-	q += ` ORDER BY id`
+	q += ` ORDER BY o.id`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
 	list, err := t.outboxRows(q, false, args...)
-	return list, wrap(err, "listing the outbox")
+	if err != nil {
+		return nil, wrap(err, "listing the outbox")
+	}
+	if len(f.States) > 0 && !slices.Contains(f.States, OutboxQueued) {
+		return list, nil
+	}
+	staged, err := t.stagedMails(false, "")
+	if err != nil {
+		return nil, wrap(err, "listing the outbox")
+	}
+	for _, m := range staged {
+		if f.StatementID == 0 || m.StatementID == f.StatementID {
+			list = append(list, m)
+		}
+	}
+	slices.SortFunc(list, func(a, b *OutboxMail) int { return cmp.Compare(a.ID, b.ID) })
+	if f.Limit > 0 && len(list) > f.Limit {
+		list = list[:f.Limit]
+	}
+	return list, nil
 }
 
 // outboxRows reads the outbox rows a query selects; withRaw: the query
-// selects raw after outboxColumns.
+// selects raw after the columns of the row (outboxSelect).
 func (t *Tx) outboxRows(query string, withRaw bool, args ...any) ([]*OutboxMail, error) {
 	rows, err := t.query(query, args...)
 	if err != nil {
@@ -298,16 +643,19 @@ func (t *Tx) outboxRows(query string, withRaw bool, args ...any) ([]*OutboxMail,
 // DueOutbox returns up to limit queued mails whose next attempt is due, with
 // their raw content, oldest first.
 func (t *Tx) DueOutbox(now time.Time, limit int) ([]*OutboxMail, error) {
-	list, err := t.outboxRows(`SELECT `+outboxColumns+withRawColumn+` FROM outbox WHERE state = ? AND next_attempt <= ? ORDER BY next_attempt, id LIMIT ?`,
+	list, err := t.outboxRows(outboxRawSelect+` WHERE o.state = ? AND o.next_attempt <= ? ORDER BY o.next_attempt, o.id LIMIT ?`,
 		true, OutboxQueued, fmtTime(now), limit)
 	return list, wrap(err, "reading the due outbox")
 }
 
 // NextOutboxAttempt returns when the earliest queued mail is due, or false
-// when nothing is queued.
+// when nothing is queued. Staged copies are new mail, due when queued
+// (mostly at once): the first staged row stands for them all, found
+// without a search.
 func (t *Tx) NextOutboxAttempt() (time.Time, bool, error) {
 	var next sql.NullString
-	err := t.queryRow(`SELECT min(next_attempt) FROM outbox WHERE state = ?`, OutboxQueued).Scan(&next)
+	err := t.queryRow(`SELECT min(next) FROM (SELECT min(next_attempt) AS next FROM outbox WHERE state = ?
+		UNION ALL SELECT * FROM (SELECT next_attempt FROM outbox_staged ORDER BY id LIMIT 1))`, OutboxQueued).Scan(&next)
 	if err != nil || !next.Valid {
 		return time.Time{}, false, err
 	}
@@ -316,8 +664,18 @@ func (t *Tx) NextOutboxAttempt() (time.Time, bool, error) {
 
 // OutboxMail returns one outbox row with its raw content.
 func (t *Tx) OutboxMail(id int64) (*OutboxMail, error) {
-	m, err := scanOutbox(t.queryRow(`SELECT `+outboxColumns+withRawColumn+` FROM outbox WHERE id = ?`, id), true)
+	m, err := scanOutbox(t.queryRow(outboxRawSelect+` WHERE o.id = ?`, id), true)
 	if errors.Is(err, sql.ErrNoRows) {
+		// Maybe a copy still staged.
+		staged, serr := t.stagedMails(true, `WHERE id <= ?1 AND last_id >= ?1`, id)
+		if serr != nil {
+			return nil, fmt.Errorf("outbox %d: %w", id, serr)
+		}
+		for _, m := range staged {
+			if m.ID == id {
+				return m, nil
+			}
+		}
 		return nil, fmt.Errorf("outbox %d: %w", id, ErrNotFound)
 	}
 	return m, err
@@ -361,9 +719,20 @@ func (t *Tx) RequeueSending(now time.Time) (int64, error) {
 	return res.RowsAffected()
 }
 
-// OutboxCounts counts outbox rows by state.
+// OutboxCounts counts outbox rows by state, the staged copies as queued.
 func (t *Tx) OutboxCounts() (map[string]int, error) {
-	return t.countByState(`SELECT state, count(*) FROM outbox GROUP BY state`)
+	counts, err := t.countByState(`SELECT state, count(*) FROM outbox GROUP BY state`)
+	if err != nil {
+		return nil, err
+	}
+	var staged int
+	if err := t.queryRow(`SELECT coalesce(sum(copies), 0) FROM outbox_staged`).Scan(&staged); err != nil {
+		return nil, err
+	}
+	if staged > 0 {
+		counts[OutboxQueued] += staged
+	}
+	return counts, nil
 }
 
 // SharedParts are the bytes the copies of one mail have in common.

@@ -31,6 +31,10 @@ func TestOutboxSharedParts(t *testing.T) {
 	if want := []byte("Reply-To: <r1@x>\r\n\r\nWrite to r1@x.\r\n-- 1"); !bytes.Equal(ms[1].Bytes(), want) {
 		t.Fatalf("Bytes = %q, want %q", ms[1].Bytes(), want)
 	}
+	// The copies are staged; the sender moves them before it looks.
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.MoveStaged() }); err != nil {
+		t.Fatal(err)
+	}
 	err := s.View(ctx, func(tx *Tx) error {
 		due, err := tx.DueOutbox(now.Add(time.Minute), 10)
 		if err != nil {
@@ -96,6 +100,36 @@ func TestOutboxFillInRow(t *testing.T) {
 	}
 	if err := s.Update(ctx, func(tx *Tx) error { return tx.InsertOutboxMany(ms) }); err != nil {
 		t.Fatal(err)
+	}
+	countRows := func(table string) (rows, withFill int) {
+		t.Helper()
+		if err := s.View(ctx, func(tx *Tx) error {
+			return tx.queryRow(`SELECT count(*), count(fill) FROM `+table).Scan(&rows, &withFill)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return rows, withFill
+	}
+	// The copies are staged (0024), in one row; the receipt is not.
+	var stagedRows, stagedCopies int
+	if err := s.View(ctx, func(tx *Tx) error {
+		return tx.queryRow(`SELECT count(*), coalesce(sum(copies), 0) FROM outbox_staged`).Scan(&stagedRows, &stagedCopies)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if stagedRows != 1 || stagedCopies != 2 {
+		t.Errorf("%d staged rows of %d copies; want 1 of 2", stagedRows, stagedCopies)
+	}
+	if rows, _ := countRows("outbox"); rows != 1 {
+		t.Errorf("%d outbox rows before the move, want 1 (the receipt)", rows)
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.MoveStaged() }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(tx *Tx) error {
+		return tx.queryRow(`SELECT count(*) FROM outbox_staged`).Scan(&stagedRows)
+	}); err != nil || stagedRows != 0 {
+		t.Errorf("%d staged rows after the move, want 0 (%v)", stagedRows, err)
 	}
 	err := s.View(ctx, func(tx *Tx) error {
 		var rows, raws, withFill int

@@ -214,6 +214,11 @@ func (t *Tx) OverdueStatements(day string) ([]*Statement, error) {
 // same transaction: two senders (serve and a `liaisond ingest`) never take
 // the same mail.
 func (t *Tx) ClaimDueOutbox(now time.Time, limit int) ([]*OutboxMail, error) {
+	// Staged copies first (InsertOutboxMany): a batch of them each time,
+	// so that they are all in outbox after a few passes.
+	if _, err := t.moveStaged(stagedMoveBatch); err != nil {
+		return nil, err
+	}
 	list, err := t.DueOutbox(now, limit)
 	if err != nil {
 		return nil, err
@@ -230,7 +235,7 @@ func (t *Tx) ClaimDueOutbox(now time.Time, limit int) ([]*OutboxMail, error) {
 // SendingOutbox returns the mails left in state sending (by a crash), with
 // their raw content.
 func (t *Tx) SendingOutbox() ([]*OutboxMail, error) {
-	list, err := t.outboxRows(`SELECT `+outboxColumns+withRawColumn+` FROM outbox WHERE state = ? ORDER BY id`, true, OutboxSending)
+	list, err := t.outboxRows(outboxRawSelect+` WHERE o.state = ? ORDER BY o.id`, true, OutboxSending)
 	return list, wrap(err, "reading the outbox left sending")
 }
 

@@ -217,6 +217,10 @@ func TestOutboxHeadersOnce(t *testing.T) {
 				w.ID, w.From, w.To, w.Cc, w.Subject)
 		}
 	}
+	// The copies were staged (0024); the sender moves them before it looks.
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.MoveStaged() }); err != nil {
+		t.Fatal(err)
+	}
 	err = s.View(ctx, func(tx *Tx) error {
 		list, err := tx.Outbox(OutboxFilter{})
 		if err != nil {

@@ -1,0 +1,228 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// stagedNotification is a notification's copies to n people about st, made
+// of shared parts, with the headers they share.
+func stagedNotification(st int64, n int, now time.Time) []*OutboxMail {
+	shared := &SharedParts{Parts: [][]byte{[]byte("Subject: LS\r\nTo: <"), []byte(">\r\n\r\nhello\r\n")}}
+	var ms []*OutboxMail
+	for i := range n {
+		rcpt := fmt.Sprintf("p%d-%d@example.org", st, i)
+		ms = append(ms, &OutboxMail{StatementID: st, Kind: "notification", Rcpt: rcpt, From: "ls@example.org", To: []string{"wg@example.org"},
+			Subject: "LS", MessageID: fmt.Sprintf("n%d.%d@example.org", st, i), Shared: shared, Fill: [][]byte{[]byte(rcpt)}, CreatedAt: now})
+	}
+	return ms
+}
+
+// TestStagedCopies: a notification's copies are staged (0024) beside a
+// receipt queued straight into outbox; every reader of the outbox sees them
+// as queued mails with their final ids before they move; the sender's claim
+// moves them (a batch at a time, holders of shared headers first) and sends
+// them with the bytes they were queued with; the lookups of a recipient and
+// of a Message-ID find a copy that was still staged.
+func TestStagedCopies(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	now := t0
+	var sts []int64
+	var copies []*OutboxMail
+	err := s.Update(ctx, func(tx *Tx) error {
+		for range 3 {
+			st := &Statement{Direction: Incoming, State: StateOpen, From: BodyRef{Name: "SG15"}, Title: "T", Purpose: "information",
+				Submitter: "s@itu.example", Assignee: "a@ietf.example", ReceivedAt: now}
+			if err := tx.InsertStatement(st); err != nil {
+				return err
+			}
+			sts = append(sts, st.ID)
+			ms := append(stagedNotification(st.ID, 4, now),
+				&OutboxMail{StatementID: st.ID, Kind: "receipt", Rcpt: "s@itu.example", From: "ls@example.org", Subject: "Received",
+					MessageID: fmt.Sprintf("r%d@example.org", st.ID), Raw: []byte("receipt\r\n"), CreatedAt: now})
+			if err := tx.InsertOutboxMany(ms); err != nil {
+				return err
+			}
+			copies = append(copies, ms[:4]...)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(query string) int {
+		t.Helper()
+		var n int
+		if err := s.View(ctx, func(tx *Tx) error { return tx.queryRow(query).Scan(&n) }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	const stagedCopies, stagedRows, outboxRows = `SELECT coalesce(sum(copies), 0) FROM outbox_staged`, `SELECT count(*) FROM outbox_staged`, `SELECT count(*) FROM outbox`
+	if staged, rows, direct := count(stagedCopies), count(stagedRows), count(outboxRows); staged != 12 || rows != 3 || direct != 3 {
+		t.Fatalf("%d copies in %d staged rows and %d outbox rows, want 12 in 3 and 3 (the receipts)", staged, rows, direct)
+	}
+	// Ids are one sequence over both tables, in the order queued.
+	for i, m := range copies[1:] {
+		if m.ID <= copies[i].ID {
+			t.Errorf("copy ids not increasing: %d after %d", m.ID, copies[i].ID)
+		}
+	}
+
+	err = s.View(ctx, func(tx *Tx) error {
+		counts, err := tx.OutboxCounts()
+		if err != nil {
+			return err
+		}
+		if counts[OutboxQueued] != 15 {
+			t.Errorf("OutboxCounts = %v, want 15 queued", counts)
+		}
+		next, queued, err := tx.NextOutboxAttempt()
+		if err != nil {
+			return err
+		}
+		if !queued || !next.Equal(now) {
+			t.Errorf("NextOutboxAttempt = %v, %v; want %v, true", next, queued, now)
+		}
+		list, err := tx.Outbox(OutboxFilter{StatementID: sts[1]})
+		if err != nil {
+			return err
+		}
+		if len(list) != 5 || list[0].ID != copies[4].ID || list[4].Kind != "receipt" {
+			t.Fatalf("Outbox(LS-%d) = %d mails, want the 4 copies then the receipt", sts[1], len(list))
+		}
+		for i, m := range list[:4] {
+			want := copies[4+i]
+			if m.Rcpt != want.Rcpt || m.Subject != "LS" || m.From != "ls@example.org" || len(m.To) != 1 || m.State != OutboxQueued {
+				t.Errorf("listed copy %d: %+v", i, m)
+			}
+			one, err := tx.OutboxMail(m.ID)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(one.Raw, want.Bytes()) {
+				t.Errorf("OutboxMail(%d) = %q, want %q", m.ID, one.Raw, want.Bytes())
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A move bounded below one notification's copies moves one
+	// notification, whole.
+	err = s.Update(ctx, func(tx *Tx) error {
+		n, err := tx.moveStaged(2)
+		if err != nil || n != 4 {
+			return fmt.Errorf("moveStaged(2) = %d, %v; want 4", n, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if staged := count(stagedCopies); staged != 8 {
+		t.Fatalf("%d staged after moving one notification, want 8", staged)
+	}
+	// A recipient's copy counts while staged, and the lookup moves it.
+	err = s.Update(ctx, func(tx *Tx) error {
+		was, err := tx.WasRecipient(sts[2], copies[9].Rcpt)
+		if err != nil || !was {
+			return fmt.Errorf("WasRecipient(staged copy) = %v, %v", was, err)
+		}
+		m, err := tx.OutboxByMessageID(copies[10].MessageID)
+		if err != nil || m.ID != copies[10].ID {
+			return fmt.Errorf("OutboxByMessageID(staged copy) = %v, %v", m, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if staged, direct := count(stagedCopies), count(outboxRows); staged != 0 || direct != 15 {
+		t.Fatalf("%d staged and %d outbox rows after the lookups, want 0 and 15", staged, direct)
+	}
+
+	// Staged again, then claimed: the claim moves them first.
+	var more []*OutboxMail
+	err = s.Update(ctx, func(tx *Tx) error {
+		more = stagedNotification(sts[0], 3, now.Add(time.Minute))
+		for _, m := range more {
+			m.MessageID = "again." + m.MessageID
+		}
+		return tx.InsertOutboxMany(more)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var due []*OutboxMail
+	if err := s.Update(ctx, func(tx *Tx) error {
+		var err error
+		due, err = tx.ClaimDueOutbox(now.Add(time.Hour), 100)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 18 {
+		t.Fatalf("claimed %d mails, want 18", len(due))
+	}
+	byID := map[int64]*OutboxMail{}
+	for _, m := range append(copies, more...) {
+		byID[m.ID] = m
+	}
+	for _, m := range due {
+		if w, ok := byID[m.ID]; ok && (!bytes.Equal(m.Raw, w.Bytes()) || m.Rcpt != w.Rcpt || m.Subject != "LS") {
+			t.Errorf("claimed mail %d: %q to %s, want %q to %s", m.ID, m.Raw, m.Rcpt, w.Bytes(), w.Rcpt)
+		}
+	}
+	if staged := count(stagedRows); staged != 0 {
+		t.Errorf("%d staged rows after the claim, want 0", staged)
+	}
+}
+
+// TestDecodeStagedDamaged: a staged row that does not decode is an error,
+// not a panic nor mails made up; one that does comes back as written.
+func TestDecodeStagedDamaged(t *testing.T) {
+	now := t0
+	rows := []outboxRow{
+		{id: 7, statementID: 3, eventID: 9, kind: "notification", envelopeFrom: "b@x", rcpt: "a@x", from: "ls@x", to: []string{"wg@x", "c@x"},
+			subject: "S", messageID: "m1@x", state: OutboxQueued, next: now, created: now, sharedID: 2, fill: []byte{1, 'a'}},
+		{id: 8, statementID: 3, eventID: 9, kind: "notification", envelopeFrom: "b@x", rcpt: "b@x", from: "ls@x", to: []string{"wg@x", "c@x"},
+			subject: "S", messageID: "m2@x", state: OutboxQueued, next: now.Add(time.Minute), created: now, sharedID: 2, fill: []byte{1, 'b'}},
+		{id: 9, statementID: 3, eventID: 9, kind: "notification", envelopeFrom: "b@x", rcpt: "d@x", from: "ls@x", to: []string{"d@x"},
+			subject: "S", messageID: "m3@x", state: OutboxQueued, next: now, created: now, sharedID: 2},
+	}
+	enc := encodeStaged(rows)
+	got, err := decodeStaged(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(rows) {
+		t.Fatalf("%d rows back, want %d", len(got), len(rows))
+	}
+	for i := range rows {
+		w, g := rows[i], got[i]
+		if g.id != w.id || g.statementID != w.statementID || g.eventID != w.eventID || g.kind != w.kind || g.envelopeFrom != w.envelopeFrom ||
+			g.rcpt != w.rcpt || g.from != w.from || g.subject != w.subject || fmt.Sprint(g.to) != fmt.Sprint(w.to) || len(g.cc) != 0 ||
+			g.messageID != w.messageID || !g.next.Equal(w.next) || !g.created.Equal(w.created) || g.sharedID != w.sharedID ||
+			!bytes.Equal(g.fill, w.fill) || g.state != OutboxQueued {
+			t.Errorf("row %d: got %+v, want %+v", i, g, w)
+		}
+	}
+	for _, b := range [][]byte{
+		{0x05, 'a'},                   // a copy longer than the blob
+		encodeParts([][]byte{{0x01}}), // a copy of one damaged field
+		encodeParts([][]byte{encodeParts([][]byte{[]byte("x"), nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil})}), // id not a number
+		enc[:len(enc)-1], // cut short
+		encodeParts([][]byte{encodeParts(make([][]byte, 11))}), // the first copy without its headers
+	} {
+		if rs, err := decodeStaged(b); err == nil {
+			t.Errorf("decodeStaged(%x) = %d rows, no error", b, len(rs))
+		}
+	}
+}
