@@ -147,21 +147,42 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 	var applied []*groupMember
 	stmts := s.newStmtCache(s.w)
 	defer s.keep(stmts) // after the transaction, whichever way it ends
-	for i, m := range batch {
+	if len(batch) == 1 {
+		// Alone, a member needs no savepoint (two statements fewer under
+		// the lock): its failure rolls back the transaction, which holds
+		// nothing else.
+		m := batch[0]
+		if err := m.ctx.Err(); err != nil {
+			sqlTx.Rollback()
+			m.done <- classify(err)
+			return nil, 0
+		}
+		if ferr := runMember(s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts), m.fn); ferr != nil {
+			sqlTx.Rollback()
+			m.done <- classify(ferr)
+			return nil, 0
+		}
+		applied = batch
+	}
+	grouped := batch
+	if len(batch) == 1 {
+		grouped = nil // applied above
+	}
+	for i, m := range grouped {
 		if err := m.ctx.Err(); err != nil {
 			m.done <- classify(err)
 			continue
 		}
 		if _, err := sqlTx.ExecContext(bg, "SAVEPOINT member"); err != nil {
 			sqlTx.Rollback()
-			s.runAlone(append(applied, batch[i:]...))
+			s.runAlone(append(applied, grouped[i:]...))
 			return nil, 0
 		}
 		ferr := runMember(s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts), m.fn)
 		if ferr == nil {
 			if _, err := sqlTx.ExecContext(bg, "RELEASE member"); err != nil {
 				sqlTx.Rollback()
-				s.runAlone(append(applied, batch[i:]...))
+				s.runAlone(append(applied, grouped[i:]...))
 				return nil, 0
 			}
 			applied = append(applied, m)
@@ -177,7 +198,7 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 		m.done <- classify(ferr)
 		if rerr != nil {
 			sqlTx.Rollback()
-			s.runAlone(append(applied, batch[i+1:]...))
+			s.runAlone(append(applied, grouped[i+1:]...))
 			return nil, 0
 		}
 	}

@@ -239,3 +239,29 @@ func TestGroupCommitSequential(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestGroupCommitLoneMemberFails: a member alone in its group runs without
+// a savepoint; when it fails after writing, its writes are rolled back with
+// the transaction, it gets its own error, and the next one commits.
+func TestGroupCommitLoneMemberFails(t *testing.T) {
+	s := openTest(t)
+	boom := errors.New("boom")
+	err := s.UpdateGrouped(context.Background(), func(tx *Tx) error {
+		if err := insertMsg(1)(tx); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("UpdateGrouped = %v, want the member's error", err)
+	}
+	if n := storedMessages(t, s); n != 0 {
+		t.Fatalf("%d messages stored by a failed lone member, want 0", n)
+	}
+	if err := s.UpdateGrouped(context.Background(), insertMsg(1)); err != nil {
+		t.Fatal(err)
+	}
+	if n := storedMessages(t, s); n != 1 {
+		t.Fatalf("%d messages stored, want 1", n)
+	}
+}
