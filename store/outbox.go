@@ -356,10 +356,9 @@ func byteStrings(bs [][]byte) []string {
 	return out
 }
 
-// stagedMoveBatch bounds the copies one move takes: after a flood of
-// statements the sender moves them in several short transactions rather
-// than one that holds the write lock for long.
-const stagedMoveBatch = 600
+// stagedInsertRows bounds the rows of one INSERT of moved copies (SQLite
+// takes at most 32,766 parameters in a statement, 18 per row).
+const stagedInsertRows = 600
 
 // moveStaged moves staged copies into outbox, oldest first: the
 // notifications whose copies fit in limit (at least one), or all when
@@ -402,10 +401,8 @@ func (t *Tx) moveStaged(limit int) (int, error) {
 	if len(moving) == 0 {
 		return 0, nil
 	}
-	// In INSERTs of at most stagedMoveBatch rows (SQLite's limit on
-	// parameters is 32,766).
 	for rest := moving; len(rest) > 0; {
-		n := min(len(rest), stagedMoveBatch)
+		n := min(len(rest), stagedInsertRows)
 		if err := t.insertOutboxRows(rest[:n]); err != nil {
 			return 0, wrap(err, "moving staged mails into the outbox")
 		}

@@ -226,3 +226,102 @@ func TestDecodeStagedDamaged(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMoveStaged: the sender's move of a claim's worth of staged
+// copies into outbox (notifications of 12 copies), inside the write lock.
+func BenchmarkMoveStaged(b *testing.B) {
+	for _, copies := range []int{120, 600} {
+		b.Run(fmt.Sprintf("copies=%d", copies), func(b *testing.B) {
+			s := openTest(b)
+			ctx := context.Background()
+			var st int64
+			if err := s.Update(ctx, func(tx *Tx) error {
+				x := &Statement{Direction: Incoming, State: StateOpen, From: BodyRef{Name: "SG15"}, Title: "T", Purpose: "information",
+					Submitter: "s@itu.example", Assignee: "a@ietf.example", ReceivedAt: t0}
+				err := tx.InsertStatement(x)
+				st = x.ID
+				return err
+			}); err != nil {
+				b.Fatal(err)
+			}
+			var moving time.Duration
+			for i := 0; i < b.N; i++ {
+				if err := s.Update(ctx, func(tx *Tx) error {
+					for n := 0; n < copies/12; n++ {
+						ms := stagedNotification(st, 12, t0)
+						for j, m := range ms {
+							m.MessageID = fmt.Sprintf("%d.%d.%d@x", i, n, j)
+						}
+						if err := tx.InsertOutboxMany(ms); err != nil {
+							return err
+						}
+					}
+					return nil
+				}); err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				if err := s.Update(ctx, func(tx *Tx) error {
+					n, err := tx.moveStaged(copies)
+					if err == nil && n != copies {
+						err = fmt.Errorf("moved %d, want %d", n, copies)
+					}
+					return err
+				}); err != nil {
+					b.Fatal(err)
+				}
+				moving += time.Since(start)
+			}
+			b.ReportMetric(float64(moving.Microseconds())/float64(b.N), "move-µs")
+			b.ReportMetric(float64(moving.Nanoseconds())/float64(b.N)/float64(copies)/1000, "µs/copy")
+		})
+	}
+}
+
+// TestMoveStagedMany: a move larger than one INSERT takes (stagedInsertRows)
+// goes in several, and a copy in a later one still reads its headers.
+func TestMoveStagedMany(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	var all []*OutboxMail
+	err := s.Update(ctx, func(tx *Tx) error {
+		st := &Statement{Direction: Incoming, State: StateOpen, From: BodyRef{Name: "SG15"}, Title: "T", Purpose: "information",
+			Submitter: "s@itu.example", Assignee: "a@ietf.example", ReceivedAt: t0}
+		if err := tx.InsertStatement(st); err != nil {
+			return err
+		}
+		// One call of 720 copies of one mail: one staged row whose
+		// copies name one holder of their headers.
+		ms := stagedNotification(st.ID, stagedInsertRows+120, t0)
+		all = ms
+		return tx.InsertOutboxMany(ms)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.MoveStaged() }); err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx *Tx) error {
+		var n int
+		if err := tx.queryRow(`SELECT count(*) FROM outbox`).Scan(&n); err != nil {
+			return err
+		}
+		if n != len(all) {
+			t.Errorf("%d outbox rows, want %d", n, len(all))
+		}
+		for _, w := range []*OutboxMail{all[0], all[stagedInsertRows], all[len(all)-1]} {
+			m, err := tx.OutboxMail(w.ID)
+			if err != nil {
+				return err
+			}
+			if m.Rcpt != w.Rcpt || m.Subject != "LS" || m.From != "ls@example.org" || !bytes.Equal(m.Raw, w.Bytes()) {
+				t.Errorf("mail %d: %s %q %s %q", w.ID, m.Rcpt, m.Subject, m.From, m.Raw)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-func openTest(t *testing.T) *Store {
+func openTest(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
