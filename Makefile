@@ -66,13 +66,14 @@ fuzz:
 # (commands, bytes, wall time) with 1,000 and 100,000 old messages; DKIM
 # signing time per mail (RSA 2048 and Ed25519); the write transaction of one
 # submission (alone and four to a transaction) and the queueing of one
-# notification's copies inside it.
+# notification's copies inside it; the sender's move of staged copies.
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./cmd/liaisond ./web
 	$(GO) test -run '^$$' -bench 'StripReply' -benchmem ./ingest/parse
 	$(GO) test -run '^$$' -bench 'Outbox|Tickler' -benchtime 1x -timeout 30m ./notify
 	$(GO) test -run '^$$' -bench 'DKIM' ./notify
 	$(GO) test -run '^$$' -bench 'ApplySubmission|InsertOutboxCopies' -benchtime 1000x ./store
+	$(GO) test -run '^$$' -bench 'MoveStaged' -benchtime 100x ./store
 
 check:
 	$(GO) run ./cmd/liaisond check $(if $(CONFIG),-config $(CONFIG))
