@@ -46,6 +46,9 @@ func TestRepliesSinceUsesPartialIndex(t *testing.T) {
 		if err == nil && !strings.Contains(p, "INDEX outbox_rcpt") {
 			t.Errorf("the answer rate does not use outbox_rcpt: %s", p)
 		}
+		if err == nil && !strings.Contains(p, "INDEX outbox_staged_answers") {
+			t.Errorf("the answer rate does not use outbox_staged_answers (0025): %s", p)
+		}
 		return err
 	})
 	if err != nil {

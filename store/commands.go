@@ -105,13 +105,16 @@ func (t *Tx) RepliesSince(rcpt string, kinds []string, since time.Time) (int, er
 // repliesSinceQuery writes the kinds into the query as literals, not
 // parameters: the index outbox_rcpt holds only the rows of AnswerKinds
 // (migration 0014), and SQLite uses a partial index only for a query whose
-// condition says so in the same words.
+// condition says so in the same words. It counts the answers staged with
+// a notification's copies too (0025), through outbox_staged_answers.
 func repliesSinceQuery(kinds []string) string {
 	quoted := make([]string, len(kinds))
 	for i, k := range kinds {
 		quoted[i] = "'" + strings.ReplaceAll(k, "'", "''") + "'"
 	}
-	return `SELECT count(*) FROM outbox WHERE rcpt = ? AND created_at >= ? AND kind IN (` + strings.Join(quoted, ", ") + `)`
+	in := strings.Join(quoted, ", ")
+	return `SELECT (SELECT count(*) FROM outbox WHERE rcpt = ?1 AND created_at >= ?2 AND kind IN (` + in + `))
+		+ (SELECT count(*) FROM outbox_staged WHERE answer_rcpt = ?1 AND answer_at >= ?2 AND answer_kind IN (` + in + `))`
 }
 
 // StatementsSince counts statements received since a time, from one

@@ -125,6 +125,11 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 	}
 	var direct, staged []outboxRow
 	var raws []any
+	// A call that stages copies stages its first answer too (a
+	// submission's receipt), named in the staged row for the answer rate
+	// (0025); any other answer goes straight into outbox.
+	stagesCopies := slices.ContainsFunc(ms, stagedMail)
+	var answer *OutboxMail
 	for i, m := range ms {
 		m.ID = last + 1 + int64(i)
 		if m.State == "" {
@@ -136,17 +141,25 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 		r := outboxRow{id: m.ID, statementID: m.StatementID, eventID: m.EventID, kind: m.Kind, envelopeFrom: m.EnvelopeFrom, rcpt: m.Rcpt,
 			from: m.From, to: m.To, cc: m.Cc, subject: m.Subject, messageID: m.MessageID, state: m.State, attempts: m.Attempts,
 			next: m.NextAttempt, created: m.CreatedAt}
+		stage := stagedMail(m)
+		if !stage && stagesCopies && answer == nil && stagedAnswer(m) {
+			stage, answer = true, m
+		}
 		// A copy's own values go in its row (0023); a mail kept whole
-		// goes in outbox_raw, apart from the row the sender changes (0013).
-		if m.Shared != nil {
+		// goes in outbox_raw, apart from the row the sender changes (0013),
+		// or, staged, in the staged row.
+		switch {
+		case m.Shared != nil:
 			if m.fillStored == nil {
 				m.EncodeFill()
 			}
 			r.sharedID, r.fill = shared[m.Shared], m.fillStored
-		} else {
+		case stage:
+			r.fill = nonNilBytes(m.Raw)
+		default:
 			raws = append(raws, m.ID, nonNilBytes(m.Raw))
 		}
-		if stagedMail(m) {
+		if stage {
 			staged = append(staged, r)
 		} else {
 			direct = append(direct, r)
@@ -159,8 +172,12 @@ func (t *Tx) InsertOutboxMany(ms []*OutboxMail) error {
 				next = r.next
 			}
 		}
-		if _, err := t.exec(`INSERT INTO outbox_staged (id, last_id, copies, next_attempt, mails) VALUES (?, ?, ?, ?, ?)`,
-			staged[0].id, staged[len(staged)-1].id, len(staged), fmtTime(next), encodeStaged(staged)); err != nil {
+		var answerRcpt, answerKind, answerAt any // NULL: no answer staged
+		if answer != nil {
+			answerRcpt, answerKind, answerAt = answer.Rcpt, answer.Kind, fmtTime(answer.CreatedAt)
+		}
+		if _, err := t.exec(`INSERT INTO outbox_staged (id, last_id, copies, next_attempt, mails, answer_rcpt, answer_kind, answer_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			staged[0].id, staged[len(staged)-1].id, len(staged), fmtTime(next), encodeStaged(staged), answerRcpt, answerKind, answerAt); err != nil {
 			return fmt.Errorf("queue mail: %w", err)
 		}
 	}
@@ -233,10 +250,20 @@ func (t *Tx) insertOutboxRows(rows []outboxRow) error {
 
 // stagedMail says whether a mail being queued is staged: a copy made of
 // shared parts (a notification's), new, and of none of the kinds that
-// counts read from outbox's indexes (the answer rate, reminders).
+// counts read (the answer rate, reminders).
 func stagedMail(m *OutboxMail) bool {
-	return m.Shared != nil && m.State == OutboxQueued && m.Attempts == 0 &&
-		m.Kind != "tickler" && !slices.Contains(AnswerKinds, m.Kind)
+	return m.Shared != nil && newMail(m) && m.Kind != "tickler" && !slices.Contains(AnswerKinds, m.Kind)
+}
+
+// stagedAnswer says whether a mail being queued is an answer that may be
+// staged beside staged copies (one per staged row, which names it for the
+// answer rate).
+func stagedAnswer(m *OutboxMail) bool {
+	return newMail(m) && slices.Contains(AnswerKinds, m.Kind)
+}
+
+func newMail(m *OutboxMail) bool {
+	return (m.State == "" || m.State == OutboxQueued) && m.Attempts == 0
 }
 
 // encodeStaged is the mails column of outbox_staged: for each copy, its
@@ -401,12 +428,26 @@ func (t *Tx) moveStaged(limit int) (int, error) {
 	if len(moving) == 0 {
 		return 0, nil
 	}
+	var raws []any
 	for rest := moving; len(rest) > 0; {
 		n := min(len(rest), stagedInsertRows)
 		if err := t.insertOutboxRows(rest[:n]); err != nil {
 			return 0, wrap(err, "moving staged mails into the outbox")
 		}
 		rest = rest[n:]
+	}
+	// A mail kept whole (a staged answer) takes its bytes to outbox_raw.
+	for _, r := range moving {
+		if r.sharedID == 0 {
+			raws = append(raws, r.id, r.fill)
+		}
+	}
+	for len(raws) > 0 {
+		n := min(len(raws), 2*stagedInsertRows)
+		if _, err := t.exec(`INSERT INTO outbox_raw (id, raw) VALUES `+valueRows(n/2, 2), raws[:n]...); err != nil {
+			return 0, wrap(err, "moving staged mails into the outbox")
+		}
+		raws = raws[n:]
 	}
 	if _, err := t.exec(`DELETE FROM outbox_staged WHERE id <= ?`, lastStaged); err != nil {
 		return 0, wrap(err, "moving staged mails into the outbox")
@@ -459,6 +500,9 @@ func (t *Tx) stagedMails(withRaw bool, where string, args ...any) ([]*OutboxMail
 		if !withRaw {
 			m.Raw = nil
 			continue
+		}
+		if sharedIDs[i] == 0 {
+			continue // a mail kept whole: Raw is its bytes
 		}
 		p, ok := parts[sharedIDs[i]]
 		if !ok {

@@ -110,18 +110,18 @@ func TestOutboxFillInRow(t *testing.T) {
 		}
 		return rows, withFill
 	}
-	// The copies are staged (0024), in one row; the receipt is not.
+	// The copies are staged (0024), in one row, with the receipt (0025).
 	var stagedRows, stagedCopies int
 	if err := s.View(ctx, func(tx *Tx) error {
 		return tx.queryRow(`SELECT count(*), coalesce(sum(copies), 0) FROM outbox_staged`).Scan(&stagedRows, &stagedCopies)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if stagedRows != 1 || stagedCopies != 2 {
-		t.Errorf("%d staged rows of %d copies; want 1 of 2", stagedRows, stagedCopies)
+	if stagedRows != 1 || stagedCopies != 3 {
+		t.Errorf("%d staged rows of %d mails; want 1 of 3", stagedRows, stagedCopies)
 	}
-	if rows, _ := countRows("outbox"); rows != 1 {
-		t.Errorf("%d outbox rows before the move, want 1 (the receipt)", rows)
+	if rows, _ := countRows("outbox"); rows != 0 {
+		t.Errorf("%d outbox rows before the move, want 0", rows)
 	}
 	if err := s.Update(ctx, func(tx *Tx) error { return tx.MoveStaged() }); err != nil {
 		t.Fatal(err)

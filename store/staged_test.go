@@ -32,7 +32,7 @@ func TestStagedCopies(t *testing.T) {
 	ctx := context.Background()
 	now := t0
 	var sts []int64
-	var copies []*OutboxMail
+	var copies, receipts []*OutboxMail
 	err := s.Update(ctx, func(tx *Tx) error {
 		for range 3 {
 			st := &Statement{Direction: Incoming, State: StateOpen, From: BodyRef{Name: "SG15"}, Title: "T", Purpose: "information",
@@ -47,7 +47,7 @@ func TestStagedCopies(t *testing.T) {
 			if err := tx.InsertOutboxMany(ms); err != nil {
 				return err
 			}
-			copies = append(copies, ms[:4]...)
+			copies, receipts = append(copies, ms[:4]...), append(receipts, ms[4])
 		}
 		return nil
 	})
@@ -63,8 +63,9 @@ func TestStagedCopies(t *testing.T) {
 		return n
 	}
 	const stagedCopies, stagedRows, outboxRows = `SELECT coalesce(sum(copies), 0) FROM outbox_staged`, `SELECT count(*) FROM outbox_staged`, `SELECT count(*) FROM outbox`
-	if staged, rows, direct := count(stagedCopies), count(stagedRows), count(outboxRows); staged != 12 || rows != 3 || direct != 3 {
-		t.Fatalf("%d copies in %d staged rows and %d outbox rows, want 12 in 3 and 3 (the receipts)", staged, rows, direct)
+	// Each receipt is staged with its notification (0025).
+	if staged, rows, direct := count(stagedCopies), count(stagedRows), count(outboxRows); staged != 15 || rows != 3 || direct != 0 {
+		t.Fatalf("%d mails in %d staged rows and %d outbox rows, want 15 in 3 and 0", staged, rows, direct)
 	}
 	// Ids are one sequence over both tables, in the order queued.
 	for i, m := range copies[1:] {
@@ -108,6 +109,16 @@ func TestStagedCopies(t *testing.T) {
 				t.Errorf("OutboxMail(%d) = %q, want %q", m.ID, one.Raw, want.Bytes())
 			}
 		}
+		// A staged receipt is read whole, before the move too.
+		for _, w := range receipts {
+			m, err := tx.OutboxMail(w.ID)
+			if err != nil {
+				return err
+			}
+			if m.Kind != "receipt" || m.Subject != "Received" || string(m.Raw) != "receipt\r\n" {
+				t.Errorf("staged receipt %d: %s %q %q", w.ID, m.Kind, m.Subject, m.Raw)
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -115,19 +126,19 @@ func TestStagedCopies(t *testing.T) {
 	}
 
 	// A move bounded below one notification's copies moves one
-	// notification, whole.
+	// notification, whole, with its receipt.
 	err = s.Update(ctx, func(tx *Tx) error {
 		n, err := tx.moveStaged(2)
-		if err != nil || n != 4 {
-			return fmt.Errorf("moveStaged(2) = %d, %v; want 4", n, err)
+		if err != nil || n != 5 {
+			return fmt.Errorf("moveStaged(2) = %d, %v; want 5", n, err)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if staged := count(stagedCopies); staged != 8 {
-		t.Fatalf("%d staged after moving one notification, want 8", staged)
+	if staged := count(stagedCopies); staged != 10 {
+		t.Fatalf("%d staged after moving one notification, want 10", staged)
 	}
 	// A recipient's copy counts while staged, and the lookup moves it.
 	err = s.Update(ctx, func(tx *Tx) error {
@@ -144,8 +155,8 @@ func TestStagedCopies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if staged, direct := count(stagedCopies), count(outboxRows); staged != 0 || direct != 15 {
-		t.Fatalf("%d staged and %d outbox rows after the lookups, want 0 and 15", staged, direct)
+	if staged, direct, raws := count(stagedCopies), count(outboxRows), count(`SELECT count(*) FROM outbox_raw`); staged != 0 || direct != 15 || raws != 3 {
+		t.Fatalf("%d staged, %d outbox rows and %d outbox_raw rows after the lookups, want 0, 15 and 3 (the receipts' bytes)", staged, direct, raws)
 	}
 
 	// Staged again, then claimed: the claim moves them first.
@@ -178,6 +189,9 @@ func TestStagedCopies(t *testing.T) {
 	for _, m := range due {
 		if w, ok := byID[m.ID]; ok && (!bytes.Equal(m.Raw, w.Bytes()) || m.Rcpt != w.Rcpt || m.Subject != "LS") {
 			t.Errorf("claimed mail %d: %q to %s, want %q to %s", m.ID, m.Raw, m.Rcpt, w.Bytes(), w.Rcpt)
+		}
+		if m.Kind == "receipt" && string(m.Raw) != "receipt\r\n" {
+			t.Errorf("claimed receipt %d: %q", m.ID, m.Raw)
 		}
 	}
 	if staged := count(stagedRows); staged != 0 {
@@ -318,6 +332,70 @@ func TestMoveStagedMany(t *testing.T) {
 			if m.Rcpt != w.Rcpt || m.Subject != "LS" || m.From != "ls@example.org" || !bytes.Equal(m.Raw, w.Bytes()) {
 				t.Errorf("mail %d: %s %q %s %q", w.ID, m.Rcpt, m.Subject, m.From, m.Raw)
 			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStagedAnswerRate: a receipt staged with its notification's copies
+// (0025) counts for the answer rate (DESIGN 7) at once, as it does once
+// moved; a second answer of the same call goes straight into outbox, and
+// counts too.
+func TestStagedAnswerRate(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	rate := func(tx *Tx) int {
+		t.Helper()
+		n, err := tx.RepliesSince("s@itu.example", AnswerKinds, t0.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	err := s.Update(ctx, func(tx *Tx) error {
+		st := &Statement{Direction: Incoming, State: StateOpen, From: BodyRef{Name: "SG15"}, Title: "T", Purpose: "information",
+			Submitter: "s@itu.example", Assignee: "a@ietf.example", ReceivedAt: t0}
+		if err := tx.InsertStatement(st); err != nil {
+			return err
+		}
+		for i := range 2 {
+			ms := stagedNotification(st.ID, 3, t0)
+			for _, m := range ms {
+				m.MessageID = fmt.Sprintf("%d.%s", i, m.MessageID)
+			}
+			ms = append(ms,
+				&OutboxMail{StatementID: st.ID, Kind: "receipt", Rcpt: "s@itu.example", From: "ls@example.org", Subject: "Received",
+					MessageID: fmt.Sprintf("r%d@x", i), Raw: []byte("receipt\r\n"), CreatedAt: t0},
+				&OutboxMail{StatementID: st.ID, Kind: "error", Rcpt: "s@itu.example", From: "ls@example.org", Subject: "Error",
+					MessageID: fmt.Sprintf("e%d@x", i), Raw: []byte("error\r\n"), CreatedAt: t0})
+			if err := tx.InsertOutboxMany(ms); err != nil {
+				return err
+			}
+			if got, want := rate(tx), 2*(i+1); got != want {
+				t.Errorf("after notification %d: %d answers counted, want %d", i, got, want)
+			}
+		}
+		var staged, direct int
+		if err := tx.queryRow(`SELECT coalesce(sum(copies), 0) FROM outbox_staged`).Scan(&staged); err != nil {
+			return err
+		}
+		if err := tx.queryRow(`SELECT count(*) FROM outbox`).Scan(&direct); err != nil {
+			return err
+		}
+		if staged != 8 || direct != 2 {
+			t.Errorf("%d staged and %d outbox rows, want 8 (copies and receipts) and 2 (the errors)", staged, direct)
+		}
+		if err := tx.MoveStaged(); err != nil {
+			return err
+		}
+		if got := rate(tx); got != 4 {
+			t.Errorf("after the move: %d answers counted, want 4", got)
+		}
+		if n, err := tx.RepliesSince("s@itu.example", AnswerKinds, t0.Add(time.Minute)); err != nil || n != 0 {
+			t.Errorf("RepliesSince(later) = %d, %v; want 0", n, err)
 		}
 		return nil
 	})
