@@ -102,7 +102,9 @@ func (s *Store) leadBatch() {
 	}
 	c.mu.Unlock()
 
+	s.lastGroupCommit.Store(time.Now().UnixNano())
 	committed, seq := s.runBatch(batch)
+	s.lastGroupCommit.Store(time.Now().UnixNano())
 
 	// The next group may begin while this one's commit goes to disk.
 	c.mu.Lock()
@@ -145,6 +147,7 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 	began := time.Now()
 	defer func() { s.groupLockHeld.Add(int64(time.Since(began))) }()
 	var applied []*groupMember
+	named := false // an applied member named statements for search (0026)
 	stmts := s.newStmtCache(s.w)
 	defer s.keep(stmts) // after the transaction, whichever way it ends
 	if len(batch) == 1 {
@@ -157,12 +160,13 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 			m.done <- classify(err)
 			return nil, 0
 		}
-		if ferr := runMember(s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts), m.fn); ferr != nil {
+		tx := s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts)
+		if ferr := runMember(tx, m.fn); ferr != nil {
 			sqlTx.Rollback()
 			m.done <- classify(ferr)
 			return nil, 0
 		}
-		applied = batch
+		applied, named = batch, tx.searchPending
 	}
 	grouped := batch
 	if len(batch) == 1 {
@@ -178,7 +182,8 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 			s.runAlone(append(applied, grouped[i:]...))
 			return nil, 0
 		}
-		ferr := runMember(s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts), m.fn)
+		tx := s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts)
+		ferr := runMember(tx, m.fn)
 		if ferr == nil {
 			if _, err := sqlTx.ExecContext(bg, "RELEASE member"); err != nil {
 				sqlTx.Rollback()
@@ -186,6 +191,7 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 				return nil, 0
 			}
 			applied = append(applied, m)
+			named = named || tx.searchPending
 			continue
 		}
 		// Undo this member's changes only. If SQLite already rolled the
@@ -214,6 +220,9 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 		if err = sqlTx.Commit(); err == nil {
 			s.committed()
 			s.groupCommits.Add(1)
+			if named {
+				s.pendingNamed()
+			}
 		}
 	} else {
 		sqlTx.Rollback()

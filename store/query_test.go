@@ -8,6 +8,12 @@ import (
 
 func findRefs(t *testing.T, s *Store, q Query) string {
 	t.Helper()
+	// As every search does: what is pending is indexed first (0026).
+	if q.Text != "" {
+		if err := s.IndexPending(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var out []string
 	err := s.View(context.Background(), func(tx *Tx) error {
 		list, total, err := tx.Find(q)

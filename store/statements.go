@@ -150,13 +150,13 @@ func (t *Tx) InsertStatement(st *Statement) error {
 			}
 		}
 	}
-	// The statement is indexed for search once, now that its addressees
-	// and contacts are in (migrations 0014, 0017): the triggers of those
-	// tables re-index only a statement already indexed.
-	if _, err := t.exec(`INSERT INTO search_fts (rowid, title, body, bodies, contacts) SELECT id, ?, ?, bodies, contacts FROM search_text WHERE id = ?`,
-		st.Title, st.Body, st.ID); err != nil {
+	// The statement is indexed for search after this transaction, once,
+	// with its addressees and contacts (0026, searchindex.go): the
+	// triggers of those tables re-index only a statement already indexed.
+	if _, err := t.exec(`INSERT INTO search_pending (id) VALUES (?)`, st.ID); err != nil {
 		return fmt.Errorf("index LS-%d for search: %w", st.ID, err)
 	}
+	t.searchPending = true
 	pos := 0
 	for _, u := range st.URLs {
 		pos++

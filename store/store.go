@@ -57,6 +57,11 @@ type Store struct {
 	ckWake, ckStop, ckDone chan struct{}
 	groupCommits           atomic.Int64 // of which UpdateGrouped's
 	groupLockHeld          atomic.Int64 // nanoseconds UpdateGrouped's transactions held the write lock
+	// The search indexer (searchindex.go), and when a group of received
+	// messages last held the writer (unix nanoseconds): it waits for a
+	// quiet moment.
+	indexer         *searchIndexer
+	lastGroupCommit atomic.Int64
 	// testHookCommit, if set, runs before a group's commit; its error
 	// stands for the commit's.
 	testHookCommit func() error
@@ -115,6 +120,7 @@ func OpenLogged(ctx context.Context, path string, log *slog.Logger) (*Store, err
 	if err := s.startCheckpointer(dsn); err != nil {
 		log.Warn("database: checkpoints stay in the writer's commits", "err", err)
 	}
+	s.startIndexer()
 	return s, nil
 }
 
@@ -142,6 +148,7 @@ func (c connector) Driver() driver.Driver                        { return c.driv
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.stopIndexer()
 	s.stopCheckpointer()
 	return errors.Join(s.r.Close(), s.w.Close(), s.wal.close())
 }
@@ -257,6 +264,9 @@ type Tx struct {
 	// with it.
 	written []Event
 	queued  int
+	// searchPending: statements were named in search_pending (0026); the
+	// Store wakes its indexer once they are committed.
+	searchPending bool
 
 	ids       *statementIDs // the store's reservations; nil in read transactions
 	legacyIDs *atomic.Bool  // the store's
@@ -407,7 +417,8 @@ func (s *Store) runOn(ctx context.Context, db interface {
 			panic(p)
 		}
 	}()
-	if err := fn(s.newTx(ctx, sqlTx, stmts)); err != nil {
+	tx := s.newTx(ctx, sqlTx, stmts)
+	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return classify(err)
 	}
@@ -416,6 +427,9 @@ func (s *Store) runOn(ctx context.Context, db interface {
 	}
 	if stmts.kept != nil {
 		s.committed()
+	}
+	if tx.searchPending {
+		s.pendingNamed()
 	}
 	return nil
 }

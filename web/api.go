@@ -92,13 +92,16 @@ func (h *Handler) apiList(w http.ResponseWriter, r *http.Request) {
 	}
 	var found []*store.Statement
 	var total int
-	err := h.opt.Store.View(r.Context(), func(tx *store.Tx) error {
-		var err error
-		if found, total, err = tx.Find(q); err != nil {
-			return err
-		}
-		return hidePrivateRelations(tx, found)
-	})
+	err := searchReady(r.Context(), h.opt.Store, q)
+	if err == nil {
+		err = h.opt.Store.View(r.Context(), func(tx *store.Tx) error {
+			var err error
+			if found, total, err = tx.Find(q); err != nil {
+				return err
+			}
+			return hidePrivateRelations(tx, found)
+		})
+	}
 	if err != nil {
 		h.opt.Log.Error("web: api list", "err", err)
 		writeJSONError(w, http.StatusServiceUnavailable, "the statements cannot be read just now; retry")

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -192,13 +193,26 @@ func (h *Handler) archive(w http.ResponseWriter, r *http.Request) {
 		Action: h.path("/archive"), Empty: "No closed statement matches."}, f, q, pageNo)
 }
 
+// searchReady indexes the statements not yet in the search index
+// (store.IndexPending) before a text search, so that it finds every
+// statement stored, the one that came a moment ago included.
+func searchReady(ctx context.Context, s *store.Store, q store.Query) error {
+	if strings.TrimSpace(q.Text) == "" {
+		return nil
+	}
+	return s.IndexPending(ctx)
+}
+
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, v listView, f form, q store.Query, pageNo int) {
 	var list []*store.Statement
-	err := h.opt.Store.View(r.Context(), func(tx *store.Tx) error {
-		var err error
-		list, v.Total, err = tx.Find(q)
-		return err
-	})
+	err := searchReady(r.Context(), h.opt.Store, q)
+	if err == nil {
+		err = h.opt.Store.View(r.Context(), func(tx *store.Tx) error {
+			var err error
+			list, v.Total, err = tx.Find(q)
+			return err
+		})
+	}
 	if err != nil {
 		h.serverError(w, r, err)
 		return
