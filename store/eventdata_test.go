@@ -172,7 +172,8 @@ func migratedBefore(t *testing.T, path, first string) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := &Store{w: w, r: w, now: time.Now, wal: newWALSyncer(path)}
+	old := &Store{w: w, r: w, wal: newWALSyncer(path)}
+	old.SetClock(time.Now)
 	if err := old.migrateTo(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), before); err != nil {
 		t.Fatal(err)
 	}

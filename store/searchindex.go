@@ -29,12 +29,17 @@ const (
 	indexBatch = 200
 )
 
+// indexRecheck is how often the indexer looks for statements another
+// process (a pipe delivery, a command line) left pending.
+const indexRecheck = 30 * time.Second
+
 // searchIndexer is the indexer goroutine's state.
 type searchIndexer struct {
-	wake chan struct{} // a statement was named in search_pending
-	stop chan struct{}
-	done chan struct{}
-	mu   sync.Mutex // one indexing at a time (the goroutine, IndexPending)
+	wake     chan struct{} // a statement was named in search_pending
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+	mu       sync.Mutex // one indexing at a time (the goroutine, IndexPending)
 }
 
 // startIndexer starts the indexer goroutine; it indexes what an earlier
@@ -45,11 +50,14 @@ func (s *Store) startIndexer() {
 	ix.wake <- struct{}{}
 	go func() {
 		defer close(ix.done)
+		recheck := time.NewTicker(indexRecheck)
+		defer recheck.Stop()
 		for {
 			select {
 			case <-ix.stop:
 				return
 			case <-ix.wake:
+			case <-recheck.C:
 			}
 			first := time.Now()
 			// Let received messages go first, for at most indexMaxDelay.
@@ -72,17 +80,18 @@ func (s *Store) startIndexer() {
 	}()
 }
 
+// stopIndexer stops the indexer goroutine (once; Close calls it too).
 func (s *Store) stopIndexer() {
-	if s.indexer == nil {
+	ix := s.indexer
+	if ix == nil {
 		return
 	}
-	close(s.indexer.stop)
-	<-s.indexer.done
-	s.indexer = nil
+	ix.stopOnce.Do(func() { close(ix.stop) })
+	<-ix.done
 }
 
 // pendingNamed wakes the indexer after a commit that named statements in
-// search_pending.
+// search_pending (a stopped one does not read the wake).
 func (s *Store) pendingNamed() {
 	if s.indexer == nil {
 		return

@@ -41,9 +41,11 @@ var ErrTemporary = errors.New("temporary failure")
 // (SQLite has one writer; a queue in Go is cheaper than lock retries),
 // reads through a pool.
 type Store struct {
-	w   *sql.DB
-	r   *sql.DB
-	now func() time.Time // the clock of Tx.Now; SetClock
+	w *sql.DB
+	r *sql.DB
+	// now is the clock of Tx.Now (SetClock): atomic, because the
+	// indexer goroutine begins transactions from Open on.
+	now atomic.Pointer[func() time.Time]
 
 	ids     statementIDs // reserved before their transactions (ids.go)
 	wal     *walSyncer   // fsyncs the WAL after commits (walsync.go)
@@ -108,7 +110,8 @@ func OpenLogged(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r, now: time.Now, wal: newWALSyncer(path)}
+	s := &Store{w: w, r: r, wal: newWALSyncer(path)}
+	s.SetClock(time.Now)
 	if err := s.migrate(ctx, log); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
@@ -149,6 +152,11 @@ func (c connector) Driver() driver.Driver                        { return c.driv
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stopIndexer()
+	// What this process left pending is indexed now, so that a store
+	// opened for one delivery (liaisond ingest) leaves the index whole.
+	// A failure leaves the statements pending: the next indexer or
+	// search indexes them.
+	s.IndexPending(context.Background())
 	s.stopCheckpointer()
 	return errors.Join(s.r.Close(), s.w.Close(), s.wal.close())
 }
@@ -244,7 +252,7 @@ func ensureMode0600(path string) error {
 // SetClock sets the clock that gives each transaction its time (Tx.Now);
 // the daemon passes the clock every component shares, tests a fixed one.
 // Call it before the store is used.
-func (s *Store) SetClock(now func() time.Time) { s.now = now }
+func (s *Store) SetClock(now func() time.Time) { s.now.Store(&now) }
 
 // Tx is one transaction; its methods are the whole data model.
 type Tx struct {
@@ -328,7 +336,7 @@ func (t *Tx) prepared(query string) (*sql.Stmt, error) {
 
 // newTx wraps a begun transaction, taking its timestamp from the clock.
 func (s *Store) newTx(ctx context.Context, sqlTx *sql.Tx, stmts *stmtCache) *Tx {
-	return &Tx{tx: sqlTx, ctx: ctx, now: s.now().UTC(), stmts: stmts, ids: &s.ids, legacyIDs: &s.legacyIDs}
+	return &Tx{tx: sqlTx, ctx: ctx, now: (*s.now.Load())().UTC(), stmts: stmts, ids: &s.ids, legacyIDs: &s.legacyIDs}
 }
 
 // Now is the transaction's timestamp: the same for every call in one
