@@ -75,7 +75,9 @@ func (s *Store) startIndexer() {
 			// A failure (the disk) is tried again at the next wake or
 			// search; the statements stay pending, and searches index
 			// them themselves.
-			s.IndexPending(context.Background())
+			if err := s.IndexPending(context.Background()); err != nil {
+				s.log.Warn("database: indexing new statements for search failed; retrying later", "err", err)
+			}
 		}
 	}()
 }

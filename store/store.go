@@ -59,6 +59,7 @@ type Store struct {
 	ckWake, ckStop, ckDone chan struct{}
 	groupCommits           atomic.Int64 // of which UpdateGrouped's
 	groupLockHeld          atomic.Int64 // nanoseconds UpdateGrouped's transactions held the write lock
+	log                    *slog.Logger // what the Store's own goroutines have to say
 	// The search indexer (searchindex.go), and when a group of received
 	// messages last held the writer (unix nanoseconds): it waits for a
 	// quiet moment.
@@ -110,7 +111,7 @@ func OpenLogged(ctx context.Context, path string, log *slog.Logger) (*Store, err
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
-	s := &Store{w: w, r: r, wal: newWALSyncer(path)}
+	s := &Store{w: w, r: r, wal: newWALSyncer(path), log: log}
 	s.SetClock(time.Now)
 	if err := s.migrate(ctx, log); err != nil {
 		s.Close()
@@ -156,7 +157,9 @@ func (s *Store) Close() error {
 	// opened for one delivery (liaisond ingest) leaves the index whole.
 	// A failure leaves the statements pending: the next indexer or
 	// search indexes them.
-	s.IndexPending(context.Background())
+	if err := s.IndexPending(context.Background()); err != nil {
+		s.log.Warn("database: statements left for the search index to take later", "err", err)
+	}
 	s.stopCheckpointer()
 	return errors.Join(s.r.Close(), s.w.Close(), s.wal.close())
 }
