@@ -150,49 +150,40 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 	named := false // an applied member named statements for search (0026)
 	stmts := s.newStmtCache(s.w)
 	defer s.keep(stmts) // after the transaction, whichever way it ends
-	if len(batch) == 1 {
-		// Alone, a member needs no savepoint (two statements fewer under
-		// the lock): its failure rolls back the transaction, which holds
-		// nothing else.
-		m := batch[0]
-		if err := m.ctx.Err(); err != nil {
-			sqlTx.Rollback()
-			m.done <- classify(err)
-			return nil, 0
-		}
-		tx := s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts)
-		if ferr := runMember(tx, m.fn); ferr != nil {
-			sqlTx.Rollback()
-			m.done <- classify(ferr)
-			return nil, 0
-		}
-		applied, named = batch, tx.searchPending
-	}
-	grouped := batch
-	if len(batch) == 1 {
-		grouped = nil // applied above
-	}
-	for i, m := range grouped {
+	// Alone, a member needs no savepoint (two statements fewer under the
+	// lock): its failure rolls back the transaction, which holds nothing
+	// else.
+	savepoints := len(batch) > 1
+	for i, m := range batch {
 		if err := m.ctx.Err(); err != nil {
 			m.done <- classify(err)
 			continue
 		}
-		if _, err := sqlTx.ExecContext(bg, "SAVEPOINT member"); err != nil {
-			sqlTx.Rollback()
-			s.runAlone(append(applied, grouped[i:]...))
-			return nil, 0
+		if savepoints {
+			if _, err := sqlTx.ExecContext(bg, "SAVEPOINT member"); err != nil {
+				sqlTx.Rollback()
+				s.runAlone(append(applied, batch[i:]...))
+				return nil, 0
+			}
 		}
 		tx := s.newTx(context.WithoutCancel(m.ctx), sqlTx, stmts)
 		ferr := runMember(tx, m.fn)
 		if ferr == nil {
-			if _, err := sqlTx.ExecContext(bg, "RELEASE member"); err != nil {
-				sqlTx.Rollback()
-				s.runAlone(append(applied, grouped[i:]...))
-				return nil, 0
+			if savepoints {
+				if _, err := sqlTx.ExecContext(bg, "RELEASE member"); err != nil {
+					sqlTx.Rollback()
+					s.runAlone(append(applied, batch[i:]...))
+					return nil, 0
+				}
 			}
 			applied = append(applied, m)
 			named = named || tx.searchPending
 			continue
+		}
+		m.done <- classify(ferr)
+		if !savepoints {
+			sqlTx.Rollback()
+			return nil, 0
 		}
 		// Undo this member's changes only. If SQLite already rolled the
 		// whole transaction back (it does so on some errors, e.g. a full
@@ -201,10 +192,9 @@ func (s *Store) runBatch(batch []*groupMember) (committed []*groupMember, seq ui
 		if rerr == nil {
 			_, rerr = sqlTx.ExecContext(bg, "RELEASE member")
 		}
-		m.done <- classify(ferr)
 		if rerr != nil {
 			sqlTx.Rollback()
-			s.runAlone(append(applied, grouped[i+1:]...))
+			s.runAlone(append(applied, batch[i+1:]...))
 			return nil, 0
 		}
 	}

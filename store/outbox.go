@@ -397,33 +397,9 @@ func (t *Tx) moveStaged(limit int) (int, error) {
 		// Enough notifications for limit copies: a dozen each, mostly.
 		q += fmt.Sprintf(" LIMIT %d", max(1, limit/8))
 	}
-	rows, err := t.query(q)
+	moving, lastStaged, err := t.readStaged(q, limit)
 	if err != nil {
-		return 0, wrap(err, "moving staged mails into the outbox")
-	}
-	var moving []outboxRow
-	var lastStaged int64
-	for rows.Next() {
-		var id int64
-		var n int
-		var b []byte
-		if err := rows.Scan(&id, &n, &b); err != nil {
-			rows.Close()
-			return 0, wrap(err, "moving staged mails into the outbox")
-		}
-		if limit > 0 && len(moving) > 0 && len(moving)+n > limit {
-			break
-		}
-		rs, err := decodeStaged(b)
-		if err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("moving staged mails into the outbox: staged row %d: %w", id, err)
-		}
-		moving, lastStaged = append(moving, rs...), id
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, wrap(err, "moving staged mails into the outbox")
+		return 0, fmt.Errorf("moving staged mails into the outbox: %w", err)
 	}
 	if len(moving) == 0 {
 		return 0, nil
@@ -462,60 +438,68 @@ func (t *Tx) MoveStaged() error {
 	return err
 }
 
+// readStaged decodes the staged rows a query selects (id, copies, mails),
+// in order: all of them, or, when limit > 0, those whose copies fit in
+// limit (at least one row). It returns the copies and the id of the last
+// row taken.
+func (t *Tx) readStaged(query string, limit int, args ...any) (copies []outboxRow, last int64, err error) {
+	rows, err := t.query(query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var n int
+		var b []byte
+		if err := rows.Scan(&id, &n, &b); err != nil {
+			return nil, 0, err
+		}
+		if limit > 0 && len(copies) > 0 && len(copies)+n > limit {
+			break
+		}
+		rs, err := decodeStaged(b)
+		if err != nil {
+			return nil, 0, fmt.Errorf("staged row %d: %w", id, err)
+		}
+		copies, last = append(copies, rs...), id
+	}
+	return copies, last, rows.Err()
+}
+
 // stagedMails reads the staged copies as queued mails, with their bytes
 // when withRaw: what the readers of the outbox add to its rows. where
 // selects rows of outbox_staged.
 func (t *Tx) stagedMails(withRaw bool, where string, args ...any) ([]*OutboxMail, error) {
-	rows, err := t.query(`SELECT id, mails FROM outbox_staged `+where+` ORDER BY id`, args...)
+	rs, _, err := t.readStaged(`SELECT id, copies, mails FROM outbox_staged `+where+` ORDER BY id`, 0, args...)
 	if err != nil {
 		return nil, err
 	}
-	var list []*OutboxMail
-	var sharedIDs []int64
-	for rows.Next() {
-		var id int64
-		var b []byte
-		if err := rows.Scan(&id, &b); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		rs, err := decodeStaged(b)
-		if err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("staged row %d: %w", id, err)
-		}
-		for _, r := range rs {
-			list = append(list, &OutboxMail{ID: r.id, StatementID: r.statementID, EventID: r.eventID, Kind: r.kind, EnvelopeFrom: r.envelopeFrom,
-				Rcpt: r.rcpt, From: r.from, To: r.to, Cc: r.cc, Subject: r.subject, MessageID: r.messageID, State: r.state,
-				NextAttempt: r.next, CreatedAt: r.created, Raw: r.fill})
-			sharedIDs = append(sharedIDs, r.sharedID)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
+	list := make([]*OutboxMail, 0, len(rs))
 	parts := map[int64][]byte{}
-	for i, m := range list {
-		if !withRaw {
-			m.Raw = nil
-			continue
-		}
-		if sharedIDs[i] == 0 {
-			continue // a mail kept whole: Raw is its bytes
-		}
-		p, ok := parts[sharedIDs[i]]
-		if !ok {
-			if err := t.queryRow(`SELECT parts FROM outbox_shared WHERE id = ?`, sharedIDs[i]).Scan(&p); err != nil {
+	for _, r := range rs {
+		m := &OutboxMail{ID: r.id, StatementID: r.statementID, EventID: r.eventID, Kind: r.kind, EnvelopeFrom: r.envelopeFrom,
+			Rcpt: r.rcpt, From: r.from, To: r.to, Cc: r.cc, Subject: r.subject, MessageID: r.messageID, State: r.state,
+			NextAttempt: r.next, CreatedAt: r.created}
+		list = append(list, m)
+		switch {
+		case !withRaw:
+		case r.sharedID == 0:
+			m.Raw = r.fill // a mail kept whole
+		default:
+			p, ok := parts[r.sharedID]
+			if !ok {
+				if err := t.queryRow(`SELECT parts FROM outbox_shared WHERE id = ?`, r.sharedID).Scan(&p); err != nil {
+					return nil, fmt.Errorf("staged mail %d: %w", m.ID, err)
+				}
+				parts[r.sharedID] = p
+			}
+			raw, err := joinStored(p, r.fill)
+			if err != nil {
 				return nil, fmt.Errorf("staged mail %d: %w", m.ID, err)
 			}
-			parts[sharedIDs[i]] = p
+			m.Raw = raw
 		}
-		raw, err := joinStored(p, m.Raw)
-		if err != nil {
-			return nil, fmt.Errorf("staged mail %d: %w", m.ID, err)
-		}
-		m.Raw = raw
 	}
 	return list, nil
 }
@@ -708,7 +692,8 @@ func (t *Tx) OutboxMail(id int64) (*OutboxMail, error) {
 	m, err := scanOutbox(t.queryRow(outboxRawSelect+` WHERE o.id = ?`, id), true)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Maybe a copy still staged.
-		staged, serr := t.stagedMails(true, `WHERE id <= ?1 AND last_id >= ?1`, id)
+		// The one staged row whose range of ids holds it, if any.
+		staged, serr := t.stagedMails(true, `WHERE id = (SELECT max(id) FROM outbox_staged WHERE id <= ?1) AND last_id >= ?1`, id)
 		if serr != nil {
 			return nil, fmt.Errorf("outbox %d: %w", id, serr)
 		}
