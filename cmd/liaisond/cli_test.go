@@ -52,6 +52,7 @@ func TestCheck(t *testing.T) {
 data_dir = "data"
 directory = "dir.toml"
 colour = "blue"
+wal_reserve_mb = -1
 [smtp]
 listen = "nowhere"
 [outbound]
@@ -67,7 +68,7 @@ retry_min = "soon"
 	}
 	// A value of the wrong form is reported with its line and key.
 	all := out + errOut
-	if want := `bad.toml:11: outbound.retry_min: "soon" is not a duration`; !strings.Contains(all, want) {
+	if want := `bad.toml:12: outbound.retry_min: "soon" is not a duration`; !strings.Contains(all, want) {
 		t.Errorf("check output lacks %q:\n%s", want, all)
 	}
 
@@ -81,9 +82,10 @@ retry_min = "soon"
 	for _, want := range []string{
 		`bad2.toml:4: colour: unknown key`,
 		`bad2.toml:1: domain: "liaison" is not a mail domain`,
-		`bad2.toml:6: smtp.listen: "nowhere" is not host:port`,
-		`bad2.toml:8: outbound.tls: "ssl" is not one of none, starttls, tls`,
-		`bad2.toml:7: outbound.password_file: outbound.username is set`,
+		`bad2.toml:5: wal_reserve_mb: -1 is not between 0 (no reserve) and 16384 MB`,
+		`bad2.toml:7: smtp.listen: "nowhere" is not host:port`,
+		`bad2.toml:9: outbound.tls: "ssl" is not one of none, starttls, tls`,
+		`bad2.toml:8: outbound.password_file: outbound.username is set`,
 		`dir.toml:4: body[1] (ccamp).kind: "wgg" is not one of`,
 	} {
 		if !strings.Contains(all, want) {
