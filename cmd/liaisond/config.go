@@ -109,9 +109,8 @@ func defaultConfig() *Config {
 		PublicURL: "http://127.0.0.1:8080",
 		LogLevel:  "info",
 		LogFormat: "text",
-		// The WAL of 400 submissions of 54 KB and their mails (each about
-		// 43 pages of 4 KB): a burst until a checkpoint lets the WAL start
-		// again at its beginning.
+		// The WAL of about 370 submissions of 54 KB with their mails
+		// (43 pages of 4 KB each, store/walframes_test.go).
 		WALReserveMB: 64,
 	}
 	c.Addresses.Statements = "statements"
