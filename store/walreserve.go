@@ -36,8 +36,8 @@ import (
 // ReserveWAL makes the WAL file at least size bytes long by writing zeros
 // past its end, and makes them durable. It returns the bytes it wrote:
 // none when the file is already that long, or when the database is not in
-// WAL mode (it has no -wal file). On an error (a full disk) the part
-// written stays; SQLite overwrites it like any other.
+// WAL mode (it has no -wal file). When a write fails (a full disk) the
+// file is cut back to its old size.
 func (s *Store) ReserveWAL(ctx context.Context, size int64) (int64, error) {
 	if size <= 0 {
 		return 0, nil
@@ -69,6 +69,12 @@ func (s *Store) ReserveWAL(ctx context.Context, size int64) (int64, error) {
 		written += int64(n)
 		off += int64(n)
 		if err != nil {
+			// A full disk: give the space back to the database, which
+			// needs it more. Nothing past the old end is SQLite's yet:
+			// the lock is still held.
+			if terr := f.Truncate(fi.Size()); terr == nil {
+				written = 0
+			}
 			return written, fmt.Errorf("reserving WAL space: writing %s: %w", s.wal.path, err)
 		}
 	}

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"os/signal"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -78,5 +81,41 @@ func TestReserveWAL(t *testing.T) {
 	}
 	if queued != 80 {
 		t.Errorf("after the crash the outbox holds %d mails, want the 80 committed", queued)
+	}
+}
+
+// TestReserveWALDiskFull: when the zeros do not fit (a file size limit
+// stands for a full disk here), the WAL is cut back to its old size, the
+// error says what failed, and the database works as before.
+func TestReserveWALDiskFull(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	before := s.WALFileSize()
+	// Past the limit a write fails with EFBIG instead of killing the
+	// process with SIGXFSZ.
+	signal.Ignore(syscall.SIGXFSZ)
+	defer signal.Reset(syscall.SIGXFSZ)
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	limit := old
+	limit.Cur = uint64(before) + 1<<20
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limit); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.ReserveWAL(ctx, 8<<20)
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "reserving WAL space: writing") {
+		t.Fatalf("ReserveWAL past the limit returned %v, want the failed write", err)
+	}
+	if n != 0 || s.WALFileSize() != before {
+		t.Errorf("after the failure ReserveWAL reports %d bytes and the WAL is %d bytes, want 0 and its old %d", n, s.WALFileSize(), before)
+	}
+	m := &OutboxMail{Kind: "notification", Rcpt: "a@example.org", Raw: []byte("x"), CreatedAt: time.Now()}
+	if err := s.Update(ctx, func(tx *Tx) error { return tx.InsertOutbox(m) }); err != nil {
+		t.Fatalf("a commit after the failed reserve: %v", err)
 	}
 }
