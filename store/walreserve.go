@@ -89,9 +89,9 @@ func (s *Store) ReserveWAL(ctx context.Context, size int64) (int64, error) {
 	return written, nil
 }
 
-// WALFileSize is the size of the WAL file (0 when there is none): a figure
-// for tests and the operator's log.
-func (s *Store) WALFileSize() int64 {
+// walFileSize is the size of the WAL file (0 when there is none), for
+// the tests.
+func (s *Store) walFileSize() int64 {
 	fi, err := os.Stat(s.wal.path)
 	if err != nil {
 		return 0

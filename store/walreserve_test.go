@@ -25,7 +25,7 @@ func TestReserveWAL(t *testing.T) {
 	}
 	defer s.Close()
 	const reserve = 4 << 20
-	before := s.WALFileSize()
+	before := s.walFileSize()
 	if before >= reserve {
 		t.Fatalf("the WAL of a new database is already %d bytes", before)
 	}
@@ -33,8 +33,8 @@ func TestReserveWAL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != reserve-before || s.WALFileSize() != reserve {
-		t.Fatalf("ReserveWAL wrote %d bytes, the WAL is %d bytes; want %d written, %d in all", n, s.WALFileSize(), reserve-before, reserve)
+	if n != reserve-before || s.walFileSize() != reserve {
+		t.Fatalf("ReserveWAL wrote %d bytes, the WAL is %d bytes; want %d written, %d in all", n, s.walFileSize(), reserve-before, reserve)
 	}
 	if n, err := s.ReserveWAL(ctx, reserve); err != nil || n != 0 {
 		t.Fatalf("a second ReserveWAL wrote %d bytes (%v), want none", n, err)
@@ -58,7 +58,7 @@ func TestReserveWAL(t *testing.T) {
 	for i := 40; i < 80; i++ {
 		insert(i)
 	}
-	if got := s.WALFileSize(); got != reserve {
+	if got := s.walFileSize(); got != reserve {
 		t.Errorf("after 80 commits of ~24 KB and a checkpoint the WAL is %d bytes, want the reserve's %d: the commits did not stay inside it", got, reserve)
 	}
 
@@ -90,7 +90,7 @@ func TestReserveWAL(t *testing.T) {
 func TestReserveWALDiskFull(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
-	before := s.WALFileSize()
+	before := s.walFileSize()
 	// Past the limit a write fails with EFBIG instead of killing the
 	// process with SIGXFSZ.
 	signal.Ignore(syscall.SIGXFSZ)
@@ -111,8 +111,8 @@ func TestReserveWALDiskFull(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "reserving WAL space: writing") {
 		t.Fatalf("ReserveWAL past the limit returned %v, want the failed write", err)
 	}
-	if n != 0 || s.WALFileSize() != before {
-		t.Errorf("after the failure ReserveWAL reports %d bytes and the WAL is %d bytes, want 0 and its old %d", n, s.WALFileSize(), before)
+	if n != 0 || s.walFileSize() != before {
+		t.Errorf("after the failure ReserveWAL reports %d bytes and the WAL is %d bytes, want 0 and its old %d", n, s.walFileSize(), before)
 	}
 	m := &OutboxMail{Kind: "notification", Rcpt: "a@example.org", Raw: []byte("x"), CreatedAt: time.Now()}
 	if err := s.Update(ctx, func(tx *Tx) error { return tx.InsertOutbox(m) }); err != nil {
